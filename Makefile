@@ -1,0 +1,35 @@
+# neurocl: `make demo` trains bas3 and plots it; `make test` runs the tests.
+# Both create the virtual environment (.venv, Python 3.11) on first use.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: venv demo test test-slow bas4 digits clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,brian2,lava,dask]'
+	$(PY) -m pip install --quiet --no-deps --ignore-requires-python lava-nc==0.10.0
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/neurocl run circuits/bas3.toml --out results/bas3
+
+bas4: $(STAMP)
+	$(VENV)/bin/neurocl run circuits/bas4.toml --out results/bas4
+
+digits: $(STAMP)
+	$(VENV)/bin/neurocl run circuits/digits.toml --out results/digits
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow -q
+
+clean:
+	rm -rf results .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from neurocl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""Small fully connected Boltzmann machine (for exactness tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurocl.circuits.base import Params, State
+from neurocl.errors import ConfigError
+from neurocl.validate import non_negative, positive, positive_int
+
+__all__ = ["BoltzmannMachine"]
+
+
+@dataclass(frozen=True)
+class BoltzmannMachine:
+    """Fully connected binary Boltzmann machine, ``E(s) = -1/2 s.W.s - a.s``, ``s`` in {0, 1}^n.
+
+    ``W`` is symmetric with zero diagonal.  Every unit is its own Glauber block (units are
+    coupled), so one integration step visits the units in turn; each visit resamples the
+    unit with probability ``1 - exp(-dt / tau_n)`` from ``p(s_i = 1 | rest) = sigmoid(W_i.s + a_i)``.
+    Each visit leaves ``exp(-E)/Z`` invariant, so the stationary law is exact for any ``dt``.
+    The first ``n_visible`` units are the ones clamped to data.
+    """
+
+    n_units: int
+    n_visible: int | None = None
+    tau_n: float = 1.0
+    init_scale: float = 0.01
+
+    kind = "boltzmann"
+    data_layer = "s"
+    layers = ("s",)
+
+    def __post_init__(self):
+        n = positive_int("n_units", self.n_units)
+        object.__setattr__(self, "n_units", n)
+        nv = n if self.n_visible is None else positive_int("n_visible", self.n_visible)
+        if nv > n:
+            raise ConfigError(f"n_visible = {nv} must be <= n_units = {n}")
+        object.__setattr__(self, "n_visible", nv)
+        object.__setattr__(self, "tau_n", positive("tau_n", self.tau_n))
+        object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))
+
+    @property
+    def n_synapses(self) -> int:
+        return self.n_units * (self.n_units - 1) // 2
+
+    def init_params(self, rng: np.random.Generator, replicas: int = 1) -> Params:
+        W = self.init_scale * rng.standard_normal((replicas, self.n_units, self.n_units))
+        W = np.triu(W, 1)
+        return {"W": W + np.swapaxes(W, 1, 2), "a": np.zeros((replicas, self.n_units))}
+
+    def init_state(self, rng: np.random.Generator, replicas: int = 1) -> State:
+        return {"s": (rng.random((replicas, self.n_units)) < 0.5).astype(float)}
+
+    def glauber_blocks(self):
+        return tuple(("s", i) for i in range(self.n_units))
+
+    def field(self, params: Params, state: State, layer: str, index=None) -> np.ndarray:
+        """Local field of unit ``index`` (shape ``(R, 1)``), or of all units if ``None``."""
+        s = state["s"]
+        if index is None:
+            return np.einsum("ri,rij->rj", s, params["W"]) + params["a"]
+        return (np.einsum("ri,ri->r", s, params["W"][:, :, index]) + params["a"][:, index])[:, None]
+
+    def energy(self, params: Params, state: State) -> np.ndarray:
+        s = state["s"]
+        return -0.5 * np.einsum("ri,rij,rj->r", s, params["W"], s) - np.sum(params["a"] * s, 1)
+
+    def statistic(self, params: Params, state: State, mean_field: bool = True) -> Params:
+        """``-dE/dtheta``: ``s s^T`` (zero diagonal) for ``W`` and ``s`` for ``a``."""
+        s = state["s"]
+        ss = s[:, :, None] * s[:, None, :]
+        idx = np.arange(self.n_units)
+        ss[:, idx, idx] = 0.0
+        return {"W": ss, "a": s}

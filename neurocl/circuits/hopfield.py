@@ -1,0 +1,154 @@
+"""Layered Hopfield network: continuous units, hard-sigmoid activation, symmetric weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurocl.circuits._math import batched_vecmat
+from neurocl.circuits.base import Params, State
+from neurocl.errors import ConfigError
+from neurocl.validate import non_negative, one_of, positive, positive_int
+
+__all__ = ["LayeredHopfield", "hard_sigmoid"]
+
+
+def hard_sigmoid(s: np.ndarray) -> np.ndarray:
+    """Bounded activation ``rho(s) = clip(s, 0, 1)``."""
+    return np.clip(s, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class LayeredHopfield:
+    """Layered Hopfield network for supervised contrastive learning (CHL / EP).
+
+    Energy (Scellier & Bengio 2017, Eq. 1, with a chain of layers ``x -> h -> y``)::
+
+        E = 1/2 sum_i s_i^2 - sum_l rho(s_l) . W_l . rho(s_{l+1}) - sum_l b_l . rho(s_l)
+
+    Units relax by projected gradient flow on the box ``[0, 1]^n``: ``tau_n ds/dt = -dE/ds``
+    integrated by Euler steps followed by projection ``s <- clip(s, 0, 1)`` (as in Scellier &
+    Bengio's implementation; without the projection the discontinuous ``rho'`` makes saturated
+    units oscillate under Euler steps).  Inside the box ``rho(s) = s``.  The input layer is always
+    clamped to the image.  Positive phase: ``positive = "clamp"`` clamps the output layer
+    to the one-hot target (contrastive Hebbian learning, Movellan 1991); ``"nudge"`` adds
+    the force ``beta (target - y)`` to the output (equilibrium propagation); the learning rate
+    then absorbs the factor ``1/beta``.  Negative phase: the output runs free.  The plasticity
+    statistic is ``-dE/dtheta = (rho(s_l) rho(s_{l+1})^T, rho(s_l))``.
+
+    Parameters
+    ----------
+    sizes : tuple of int
+        Layer sizes, input first, output last (e.g. ``(64, 256, 10)``).
+    tau_n : float
+        Neural time constant in ms.
+    positive : {"clamp", "nudge"}
+        How the positive phase imposes the target.
+    beta : float
+        Nudging strength (only with ``positive = "nudge"``).
+    eval_time : float
+        Free relaxation time (ms) from rest used to read out a prediction.
+    """
+
+    sizes: tuple
+    tau_n: float = 1.0
+    positive: str = "clamp"
+    beta: float = 0.5
+    eval_time: float = 20.0
+    init_scale: float = 1.0
+
+    kind = "hopfield"
+    data_layer = "y"
+
+    def __post_init__(self):
+        sizes = tuple(self.sizes) if isinstance(self.sizes, (list, tuple)) else None
+        if sizes is None or len(sizes) < 2:
+            raise ConfigError(f"sizes must be a list of at least 2 layer sizes, got {self.sizes!r}")
+        sizes = tuple(positive_int(f"sizes[{i}]", n) for i, n in enumerate(sizes))
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "tau_n", positive("tau_n", self.tau_n))
+        one_of("positive", self.positive, {"clamp", "nudge"})
+        object.__setattr__(self, "beta", positive("beta", self.beta))
+        object.__setattr__(self, "eval_time", positive("eval_time", self.eval_time))
+        object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))
+
+    @property
+    def layers(self):
+        return tuple(f"s{i}" for i in range(len(self.sizes)))
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+    def init_params(self, rng: np.random.Generator, replicas: int = 1) -> Params:
+        """Glorot-uniform weights scaled by ``init_scale``; zero biases."""
+        params = {}
+        for i, (n, m) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            lim = self.init_scale * np.sqrt(6.0 / (n + m))
+            params[f"W{i}"] = rng.uniform(-lim, lim, (replicas, n, m))
+            params[f"b{i + 1}"] = np.zeros((replicas, m))
+        return params
+
+    def init_state(self, rng=None, replicas: int = 1) -> State:
+        """All units at rest (0)."""
+        return {f"s{i}": np.zeros((replicas, n)) for i, n in enumerate(self.sizes)}
+
+    def drive(self, params: Params, state: State, layer: int) -> np.ndarray:
+        """Total input ``sum W rho(neighbours) + b`` to layer ``layer`` (>= 1)."""
+        u = params[f"b{layer}"] + batched_vecmat(hard_sigmoid(state[f"s{layer - 1}"]), params[f"W{layer - 1}"])
+        if layer + 1 < len(self.sizes):
+            u = u + batched_vecmat(hard_sigmoid(state[f"s{layer + 1}"]), np.swapaxes(params[f"W{layer}"], 1, 2))
+        return u
+
+    def drift(self, params: Params, state: State, target=None, nudge=0.0) -> State:
+        """``-dE/ds`` for every free layer (the input layer is clamped and has none).
+
+        ``-dE/ds_l = rho'(s_l) * drive_l - s_l``; with a ``target`` the output also feels
+        ``nudge * (target - rho(y))`` (``nudge`` a float or an ``(R, 1)`` array), the gradient
+        of the EP cost term ``beta/2 |target - y|^2`` (Scellier & Bengio 2017, Eq. 4).
+        """
+        out = {}
+        for layer in range(1, len(self.sizes)):
+            s = state[f"s{layer}"]
+            inside = (s >= 0.0) & (s <= 1.0)
+            out[f"s{layer}"] = np.where(inside, self.drive(params, state, layer), 0.0) - s
+        if target is not None:
+            y = f"s{len(self.sizes) - 1}"
+            out[y] = out[y] + nudge * (target - hard_sigmoid(state[y]))
+        return out
+
+    def euler_step(self, state: State, drift: State, k: float) -> None:
+        """In place: ``s <- clip(s + k * drift, 0, 1)`` for every free layer (``k = dt / tau_n``)."""
+        for name, d in drift.items():
+            s = state[name]
+            s += k * d
+            np.clip(s, 0.0, 1.0, out=s)
+
+    def energy(self, params: Params, state: State) -> np.ndarray:
+        """``E`` per replica, shape ``(R,)``."""
+        e = sum(0.5 * np.sum(state[k] ** 2, 1) for k in self.layers[1:])
+        for i in range(len(self.sizes) - 1):
+            r0, r1 = hard_sigmoid(state[f"s{i}"]), hard_sigmoid(state[f"s{i + 1}"])
+            e = e - np.einsum("ri,rij,rj->r", r0, params[f"W{i}"], r1) - np.sum(params[f"b{i + 1}"] * r1, 1)
+        return e
+
+    def statistic(self, params: Params, state: State, mean_field: bool = True) -> Params:
+        """``-dE/dtheta``: ``rho(s_l) rho(s_{l+1})^T`` for ``W_l`` and ``rho(s_l)`` for ``b_l``."""
+        rho = [hard_sigmoid(state[k]) for k in self.layers]
+        out = {}
+        for i in range(len(self.sizes) - 1):
+            out[f"W{i}"] = rho[i][:, :, None] * rho[i + 1][:, None, :]
+            out[f"b{i + 1}"] = rho[i + 1]
+        return out
+
+    def predict(self, params: Params, x: np.ndarray, dt: float, replica: int = 0) -> np.ndarray:
+        """Class scores after relaxing freely for ``eval_time`` ms from rest with ``x`` clamped
+        (Euler steps of ``dt`` ms): the total input ``drive`` of each output unit, which orders
+        the classes even where the bounded activation saturates.  ``x`` has shape ``(N, sizes[0])``."""
+        p = {k: v[replica : replica + 1] for k, v in params.items()}
+        state = {f"s{i}": np.zeros((len(x), n)) for i, n in enumerate(self.sizes)}
+        state["s0"] = np.asarray(x, dtype=float)
+        for _ in range(int(round(self.eval_time / dt))):
+            self.euler_step(state, self.drift(p, state), dt / self.tau_n)
+        return self.drive(p, state, len(self.sizes) - 1)

@@ -1,0 +1,96 @@
+"""Restricted Boltzmann machine with binary {0, 1} units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurocl.circuits._math import batched_vecmat, sigmoid
+from neurocl.circuits.base import Params, State
+from neurocl.validate import non_negative, positive, positive_int
+
+__all__ = ["RBM"]
+
+
+@dataclass(frozen=True)
+class RBM:
+    """Binary RBM with energy ``E(v, h) = -v.W.h - a.v - c.h``, ``v, h`` in {0, 1}.
+
+    Units follow continuous-time Glauber dynamics (``neurocl/DESIGN``; Glauber 1963): each
+    unit resamples from its conditional ``p(h_j = 1 | v) = sigmoid(c_j + v.W[:, j])`` at rate
+    ``1 / tau_n``, so the free-running stationary law is ``exp(-E) / Z``.  Hidden units are
+    conditionally independent given the visible ones and vice versa, so each layer is one
+    Glauber block.
+
+    Parameters
+    ----------
+    n_visible, n_hidden : int
+        Layer sizes.
+    tau_n : float
+        Neural time constant in ms (mean time between resamplings of one unit).
+    init_scale : float
+        Standard deviation of the initial weights (biases start at 0).
+    """
+
+    n_visible: int
+    n_hidden: int
+    tau_n: float = 1.0
+    init_scale: float = 0.01
+
+    kind = "rbm"
+    data_layer = "v"
+    layers = ("v", "h")
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_visible", positive_int("n_visible", self.n_visible))
+        object.__setattr__(self, "n_hidden", positive_int("n_hidden", self.n_hidden))
+        object.__setattr__(self, "tau_n", positive("tau_n", self.tau_n))
+        object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))
+
+    @property
+    def n_synapses(self) -> int:
+        return self.n_visible * self.n_hidden
+
+    def init_params(self, rng: np.random.Generator, replicas: int = 1) -> Params:
+        """Weights ``W ~ N(0, init_scale^2)`` of shape ``(R, n_visible, n_hidden)``, zero biases."""
+        return {
+            "W": self.init_scale * rng.standard_normal((replicas, self.n_visible, self.n_hidden)),
+            "a": np.zeros((replicas, self.n_visible)),
+            "c": np.zeros((replicas, self.n_hidden)),
+        }
+
+    def init_state(self, rng: np.random.Generator, replicas: int = 1) -> State:
+        """Independent fair coin flips for every unit."""
+        return {
+            "v": (rng.random((replicas, self.n_visible)) < 0.5).astype(float),
+            "h": (rng.random((replicas, self.n_hidden)) < 0.5).astype(float),
+        }
+
+    def glauber_blocks(self):
+        """Layers in update order; units inside one block are conditionally independent."""
+        return (("h", None), ("v", None))
+
+    def field(self, params: Params, state: State, layer: str, index=None) -> np.ndarray:
+        """Local field ``u`` with ``p(unit = 1 | rest) = sigmoid(u)`` for a whole layer."""
+        if layer == "h":
+            return batched_vecmat(state["v"], params["W"]) + params["c"]
+        return batched_vecmat(state["h"], np.swapaxes(params["W"], 1, 2)) + params["a"]
+
+    def energy(self, params: Params, state: State) -> np.ndarray:
+        """``E(v, h)`` per replica, shape ``(R,)``."""
+        v, h = state["v"], state["h"]
+        vWh = np.einsum("ri,rij,rj->r", v, params["W"], h)
+        return -vWh - np.sum(params["a"] * v, 1) - np.sum(params["c"] * h, 1)
+
+    def statistic(self, params: Params, state: State, mean_field: bool = True) -> Params:
+        """``-dE/dtheta`` at the current state: ``(v h^T, v, h)`` for ``(W, a, c)``.
+
+        Its positive-phase mean minus its negative-phase mean is the log-likelihood gradient
+        (Ackley, Hinton & Sejnowski 1985).  With ``mean_field`` the hidden sample ``h`` is
+        replaced by ``E[h | v] = sigmoid(c + v W)`` (Rao-Blackwellisation: same expectation in
+        either phase, lower variance; the quantity is local to the hidden neuron).
+        """
+        v = state["v"]
+        h = sigmoid(self.field(params, state, "h")) if mean_field else state["h"]
+        return {"W": v[:, :, None] * h[:, None, :], "a": v, "c": h}

@@ -1,0 +1,100 @@
+"""Command line: ``neurocl run | circuits``.
+
+User errors (bad config, missing file, diverging run) print one line
+``neurocl: error: ...`` and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from neurocl.errors import NeuroclError
+
+__all__ = ["main"]
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "circuits"
+
+EPILOG = """examples:
+  neurocl run circuits/bas3.toml                 train bas3 with ISD and TwoPhase
+  neurocl run circuits/bas3.toml --out results/bas3 --seed 1 --time 60000
+  neurocl circuits                               list the shipped circuit specs
+"""
+
+
+def _cmd_run(args) -> int:
+    from neurocl.config import load_config
+    from neurocl.experiments.run import run
+
+    config = load_config(args.spec).replace(seed=args.seed, duration=args.time, replicas=args.replicas)
+    out = args.out or Path("results") / Path(args.spec).stem
+    sim = config.simulation
+    print(f"{config.name}: {config.circuit.kind} on {config.data.name}, engine {config.engine}, "
+          f"{sim.duration:g} ms simulated per learner (dt = {sim.dt:g} ms), {sim.replicas} replicas, "
+          f"seed {sim.seed}, learners: {', '.join(s.label for s in config.learners)}")
+    run(config, out, progress=not args.no_progress)
+    return 0
+
+
+def _cmd_circuits(args) -> int:
+    import tomllib
+
+    specs = sorted(SPECS_DIR.glob("*.toml"))
+    if not specs:
+        print(f"no circuit specs in {SPECS_DIR}")
+        return 0
+    for p in specs:
+        with open(p, "rb") as fh:
+            raw = tomllib.load(fh)
+        first = p.read_text().splitlines()[0].lstrip("# ").strip()
+        print(f"{p.stem:<10} {raw.get('circuit', {}).get('kind', '?'):<10} {first}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neurocl",
+        description="Bio-plausible contrastive learning in continuous time (all times in ms).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from neurocl import __version__
+
+    parser.add_argument("--version", action="version", version=f"neurocl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    p = sub.add_parser(
+        "run", help="train the learners of a circuit spec and write a results directory",
+        epilog="examples:\n  neurocl run circuits/bas3.toml\n  neurocl run circuits/digits.toml --out results/digits --time 20000\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("spec", help="circuit spec (TOML), e.g. circuits/bas3.toml")
+    p.add_argument("--out", type=Path, help="results directory (default results/<spec name>)")
+    p.add_argument("--seed", type=int, help="override simulation.seed")
+    p.add_argument("--time", type=float, help="override simulation.duration (ms)")
+    p.add_argument("--replicas", type=int, help="override simulation.replicas")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("circuits", help="list the shipped circuit specs",
+                       epilog="example:\n  neurocl circuits\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=_cmd_circuits)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NeuroclError as exc:
+        print(f"neurocl: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("neurocl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

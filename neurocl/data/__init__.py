@@ -1,0 +1,7 @@
+"""Datasets that need no download."""
+
+from neurocl.data.bars_and_stripes import bars_and_stripes
+from neurocl.data.digits import load_digits_split, one_hot
+from neurocl.data.idx import read_idx
+
+__all__ = ["bars_and_stripes", "load_digits_split", "one_hot", "read_idx"]

@@ -1,0 +1,84 @@
+"""Types shared by all engines: the simulation settings, the task data, the trajectory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neurocl.validate import non_negative, positive, positive_int
+
+__all__ = ["Simulation", "Task", "Trajectory"]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How long and how finely to simulate.  All times in ms.
+
+    Parameters
+    ----------
+    dt : float
+        Integration step (ms).
+    duration : float
+        Simulated time (ms).
+    replicas : int
+        Independent networks (seeds) simulated side by side, each with its own initial
+        weights, phase sequence and noise.
+    seed : int
+        Seed of the ``numpy.random.Generator`` everything random is drawn from.
+    checkpoints : int
+        Number of evenly spaced evaluation points after ``t = 0``.
+    """
+
+    dt: float
+    duration: float
+    replicas: int = 1
+    seed: int = 0
+    checkpoints: int = 20
+
+    def __post_init__(self):
+        object.__setattr__(self, "dt", positive("dt", self.dt))
+        object.__setattr__(self, "duration", positive("duration", self.duration))
+        object.__setattr__(self, "replicas", positive_int("replicas", self.replicas))
+        object.__setattr__(self, "seed", int(non_negative("seed", self.seed)))
+        object.__setattr__(self, "checkpoints", positive_int("checkpoints", self.checkpoints))
+        if self.dt > self.duration:
+            from neurocl.errors import ConfigError
+
+            raise ConfigError(f"dt = {self.dt:g} ms must be <= duration = {self.duration:g} ms")
+
+    @property
+    def n_steps(self) -> int:
+        return int(round(self.duration / self.dt))
+
+    def checkpoint_steps(self) -> np.ndarray:
+        return np.unique(np.round(np.linspace(0, self.n_steps, self.checkpoints + 1)).astype(int))
+
+
+@dataclass
+class Task:
+    """Data a circuit learns from.
+
+    ``clamp`` rows are what a positive phase clamps (visible patterns for a Boltzmann
+    machine, one-hot targets for a layered Hopfield net); ``inputs`` rows (optional) are
+    clamped in both phases (images).  ``evaluate(params) -> {name: (R,) array}`` computes
+    the metrics recorded at checkpoints.
+    """
+
+    clamp: np.ndarray
+    inputs: np.ndarray | None = None
+    evaluate: object = None
+
+    def __len__(self) -> int:
+        return len(self.clamp)
+
+
+@dataclass
+class Trajectory:
+    """What a run returns: checkpoint times (ms), metric values per checkpoint and replica,
+    and the final parameters."""
+
+    times: np.ndarray
+    metrics: dict
+    params: dict
+    info: dict = field(default_factory=dict)

@@ -1,0 +1,272 @@
+"""The numpy engine: reference simulator of continuous-time contrastive learning.
+
+Time is discretised with a step ``dt`` (ms).  Per step and replica:
+
+1. the phase process decides the phase (``Schedule.phase_index`` at ``t = k dt``); a new
+   positive phase clamps the data layer to a fresh data sample;
+2. binary circuits take one continuous-time Glauber step: each unit resamples from its
+   conditional with probability ``1 - exp(-dt / tau_n)``, block by block (blocks of
+   conditionally independent units, so every block update leaves the Boltzmann law
+   invariant: the stationary law is exact for any ``dt``); continuous circuits take one
+   Euler step of the gradient flow ``tau_n ds/dt = -dE/ds``;
+3. the plasticity rule sees the statistic ``f(state)`` (ISD: always-on update, TwoPhase:
+   accumulate, update at a negative-to-positive switch);
+4. divergence (NaN/inf in weights or state) is detected at the step it happens.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurocl.circuits import RBM, BoltzmannMachine, LayeredHopfield
+from neurocl.circuits._math import sigmoid
+from neurocl.engines import register
+from neurocl.engines.base import Simulation, Task, Trajectory
+from neurocl.engines.numpy.discrete import run_contrastive_divergence
+from neurocl.engines.numpy.plasticity import make_learner
+from neurocl.errors import DivergenceError, UnsupportedFeatureError
+from neurocl.plasticity import CDk, ISD, TwoPhase
+
+__all__ = ["NumpyEngine", "glauber_step", "phase_table"]
+
+
+def phase_table(phases, sim: Simulation, rng: np.random.Generator):
+    """Per-step phase signs and phase starts for every replica: two ``(R, n_steps)`` bool arrays."""
+    times = np.arange(sim.n_steps) * sim.dt
+    positive = np.empty((sim.replicas, sim.n_steps), dtype=bool)
+    start = np.empty((sim.replicas, sim.n_steps), dtype=bool)
+    for r in range(sim.replicas):
+        sched = phases.schedule(sim.duration, rng)
+        idx = sched.phase_index(times)
+        positive[r] = sched.positive[idx]
+        start[r, 0] = True
+        start[r, 1:] = idx[1:] != idx[:-1]
+    return positive, start
+
+
+def _clamp_columns(circuit):
+    """Units of the data layer that a positive phase clamps."""
+    if isinstance(circuit, BoltzmannMachine):
+        return np.arange(circuit.n_visible)
+    return None
+
+
+def glauber_step(circuit, params, state, p_resample, clamped, rng):
+    """One integration step of continuous-time Glauber dynamics, in place.
+
+    Every unit resamples from ``sigmoid(field)`` with probability ``p_resample =
+    1 - exp(-dt / tau_n)``; blocks are updated in the circuit's order.  ``clamped`` is an
+    ``(R,)`` bool array: in those replicas the data layer's clamped units keep their value.
+    """
+    cols = _clamp_columns(circuit)
+    for layer, index in circuit.glauber_blocks():
+        u = circuit.field(params, state, layer, index)
+        r = rng.random((2,) + u.shape)
+        update = r[0] < p_resample
+        if layer == circuit.data_layer and clamped.any():
+            if index is None:
+                if cols is None:
+                    update &= ~clamped[:, None]
+                else:
+                    update[:, cols] &= ~clamped[:, None]
+            elif cols is not None and index in cols:
+                update &= ~clamped[:, None]
+        new = (r[1] < sigmoid(u)).astype(state[layer].dtype)
+        if index is None:
+            np.copyto(state[layer], new, where=update)
+        else:
+            col = state[layer][:, index : index + 1]
+            np.copyto(col, new, where=update)
+
+
+def _check_finite(arrays, t, step):
+    for name, arr in arrays:
+        if not np.isfinite(arr.sum()):
+            raise DivergenceError(name, t, step)
+
+
+def _progress(total, desc, enabled):
+    from tqdm.auto import tqdm
+
+    # disable=None: a bar on a terminal, none in logs and CI
+    return tqdm(total=total, desc=desc, unit="ms", disable=None if enabled else True, leave=False, mininterval=0.5,
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} ms simulated [{elapsed}<{remaining}]")
+
+
+@register("numpy")
+class NumpyEngine:
+    """Reference engine; supports every circuit, phase law, and rule of the core package."""
+
+    supports = {
+        "circuits": ("rbm", "boltzmann", "hopfield"),
+        "rules": ("isd", "twophase", "cdk", "pcd"),
+        "phases": ("alternating", "fixed", "exponential", "gamma", "uniform"),
+    }
+
+    def run(self, circuit, rule, phases, task: Task, sim: Simulation, params=None,
+            progress: bool = False, desc: str = "", fast: bool = True) -> Trajectory:
+        """Simulate ``sim.duration`` ms of learning and evaluate ``task.evaluate`` at checkpoints.
+
+        ``params`` (optional) are the initial parameters; by default ``circuit.init_params``
+        with a generator seeded by ``sim.seed`` (so learners with the same seed start from the
+        same weights).  ``fast`` selects the fused kernel for RBMs
+        (:mod:`neurocl.engines.numpy.rbm_kernel`); ``fast=False`` runs the reference path.
+        """
+        if circuit.kind not in self.supports["circuits"]:
+            raise UnsupportedFeatureError(self.name, f"circuit '{circuit.kind}'")
+        rng_init = np.random.default_rng([sim.seed, 0])
+        rng = np.random.default_rng([sim.seed, 1])
+        if params is None:
+            params = circuit.init_params(rng_init, sim.replicas)
+        if isinstance(rule, CDk):
+            if not isinstance(circuit, RBM):
+                raise UnsupportedFeatureError(self.name, f"rule '{rule.name}' on circuit '{circuit.kind}'")
+            return run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress, desc)
+        if not isinstance(rule, (ISD, TwoPhase)):
+            raise UnsupportedFeatureError(self.name, f"rule {rule!r}")
+        if isinstance(circuit, RBM) and fast:
+            return _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc)
+        if isinstance(circuit, LayeredHopfield):
+            step_fn = _flow_stepper(circuit, task, rng, rng_init, sim)
+        else:
+            step_fn = _glauber_stepper(circuit, task, rng, rng_init, sim)
+        state = step_fn.state
+        positive, start = phase_table(phases, sim, rng)
+        learner = make_learner(rule, getattr(phases, "b"), params)
+        ckpts = sim.checkpoint_steps()
+        times, metrics = [], {}
+
+        def record(k):
+            times.append(k * sim.dt)
+            for name, val in task.evaluate(params).items():
+                metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
+
+        record(0)
+        next_ck = 1
+        chunk = max(1, sim.n_steps // 200)
+        main = next(iter(params))
+        with _progress(sim.duration, desc, progress) as bar:
+            for k in range(sim.n_steps):
+                t = k * sim.dt
+                pos, new = positive[:, k], start[:, k]
+                step_fn(params, pos, new)
+                stat = circuit.statistic(params, state, rule.mean_field)
+                learner.step(params, stat, pos, new, t, sim.dt)
+                _check_finite(((main, params[main]), ("network state", step_fn.check)), t + sim.dt, k + 1)
+                if k + 1 == ckpts[next_ck]:
+                    record(k + 1)
+                    next_ck += 1
+                if (k + 1) % chunk == 0:
+                    bar.update(chunk * sim.dt)
+        return Trajectory(np.array(times), {n: np.array(v) for n, v in metrics.items()}, params,
+                          {"phase_fraction_positive": float(positive.mean())})
+
+
+class _glauber_stepper:
+    """Clamp fresh data on new positive phases, then one Glauber step."""
+
+    def __init__(self, circuit, task, rng, rng_init, sim):
+        self.circuit, self.task, self.rng = circuit, task, rng
+        self.state = circuit.init_state(rng_init, sim.replicas)
+        self.p = 1.0 - np.exp(-sim.dt / circuit.tau_n)
+        self.cols = _clamp_columns(circuit)
+        self.layer = circuit.data_layer
+
+    @property
+    def check(self):
+        return self.state[self.layer]
+
+    def __call__(self, params, pos, new):
+        fresh = pos & new
+        if fresh.any():
+            idx = self.rng.integers(len(self.task), size=int(fresh.sum()))
+            if self.cols is None:
+                self.state[self.layer][fresh] = self.task.clamp[idx]
+            else:
+                rows = np.flatnonzero(fresh)
+                self.state[self.layer][np.ix_(rows, self.cols)] = self.task.clamp[idx]
+        glauber_step(self.circuit, params, self.state, self.p, pos, self.rng)
+
+
+class _flow_stepper:
+    """Clamp a fresh (input, target) pair on new positive phases, then one Euler step of the
+    gradient flow.  The input stays clamped in negative phases."""
+
+    def __init__(self, circuit, task, rng, rng_init, sim):
+        self.circuit, self.task, self.rng = circuit, task, rng
+        self.state = circuit.init_state(rng_init, sim.replicas)
+        self.k = sim.dt / circuit.tau_n
+        idx = rng.integers(len(task), size=sim.replicas)
+        self.state["s0"][:] = task.inputs[idx]
+        self.target = task.clamp[idx].astype(float)
+        self.out = circuit.layers[-1]
+        self.nudge = circuit.positive == "nudge"
+
+    @property
+    def check(self):
+        return self.state[self.out]
+
+    def __call__(self, params, pos, new):
+        fresh = pos & new
+        if fresh.any():
+            idx = self.rng.integers(len(self.task), size=int(fresh.sum()))
+            self.state["s0"][fresh] = self.task.inputs[idx]
+            self.target[fresh] = self.task.clamp[idx]
+        if self.nudge:
+            beta = np.where(pos, self.circuit.beta, 0.0)[:, None]
+            drift = self.circuit.drift(params, self.state, self.target, beta)
+        else:
+            drift = self.circuit.drift(params, self.state)
+        self.circuit.euler_step(self.state, drift, self.k)
+        if not self.nudge and pos.any():
+            self.state[self.out][pos] = self.target[pos]
+
+
+def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc):
+    """RBM with ISD or TwoPhase through the fused kernel, in blocks between checkpoints."""
+    from neurocl.engines.numpy.rbm_kernel import rbm_chunk
+    from neurocl.plasticity import learning_rate_at
+
+    R, nv, nh = params["W"].shape
+    for k in params:
+        params[k] = np.ascontiguousarray(params[k], dtype=np.float64)
+    state = circuit.init_state(rng_init, R)
+    positive, start = phase_table(phases, sim, rng)
+    data = np.ascontiguousarray(task.clamp, dtype=np.float64)
+    p_res = 1.0 - np.exp(-sim.dt / circuit.tau_n)
+    b = phases.b
+    is_isd = isinstance(rule, ISD)
+    acc_W = np.zeros((R, 2, nv, nh)) if not is_isd else np.zeros((1, 2, 1, 1))
+    acc_a = np.zeros((R, 2, nv)) if not is_isd else np.zeros((1, 2, 1))
+    acc_c = np.zeros((R, 2, nh)) if not is_isd else np.zeros((1, 2, 1))
+    t_acc = np.zeros((R, 2))
+    eta_dt = rule.learning_rate * sim.dt if is_isd else sim.dt
+    ckpts = sim.checkpoint_steps()
+    times, metrics = [], {}
+
+    def record(k):
+        times.append(k * sim.dt)
+        for name, val in task.evaluate(params).items():
+            metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
+
+    record(0)
+    block = 4096
+    with _progress(sim.duration, desc, progress) as bar:
+        for k_lo, k_hi in zip(ckpts[:-1], ckpts[1:]):
+            for k0 in range(k_lo, k_hi, block):
+                K = min(block, k_hi - k0)
+                U = rng.random((K, R, nh + nv))
+                idx = rng.integers(len(data), size=(K, R))
+                eta_now = np.asarray(learning_rate_at(rule.learning_rate, (k0 + np.arange(K)) * sim.dt,
+                                                      getattr(rule, "decay_time", None)), dtype=float)
+                eta_now = np.broadcast_to(eta_now, (K,)).copy()
+                bad = rbm_chunk(params["W"], params["a"], params["c"], state["v"], state["h"],
+                                positive[:, k0:k0 + K], start[:, k0:k0 + K], data, idx, U, p_res,
+                                0 if is_isd else 1, eta_dt, 1.0 / b, -1.0 / (1.0 - b), rule.mean_field,
+                                acc_W, acc_a, acc_c, t_acc, eta_now)
+                if bad >= 0:
+                    raise DivergenceError("weights", (k0 + bad + 1) * sim.dt, k0 + bad + 1)
+                bar.update(K * sim.dt)
+            record(k_hi)
+    return Trajectory(np.array(times), {n: np.array(v) for n, v in metrics.items()}, params,
+                      {"phase_fraction_positive": float(positive.mean())})

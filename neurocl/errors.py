@@ -1,0 +1,51 @@
+"""Exceptions raised by neurocl.
+
+Every user-facing error derives from :class:`NeuroclError` and, where it makes
+sense, from the matching builtin too (as nengo does), so ``except ValueError``
+keeps working for callers who do not know about neurocl.  Validation never uses
+``assert`` (it disappears under ``python -O``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["NeuroclError", "ConfigError", "DivergenceError", "UnsupportedFeatureError"]
+
+
+class NeuroclError(Exception):
+    """Base class of every error neurocl raises on purpose."""
+
+
+class ConfigError(NeuroclError, ValueError):
+    """A configuration value is missing, unknown, malformed or out of range.
+
+    The message names the field (``section.key``) and the allowed range.
+    """
+
+
+class DivergenceError(NeuroclError, FloatingPointError):
+    """A simulation produced NaN or inf.
+
+    Attributes
+    ----------
+    time : float
+        Simulated time (ms) of the first integration step whose result was not finite.
+    step : int
+        Index of that integration step.
+    """
+
+    def __init__(self, what: str, time: float, step: int):
+        self.time = float(time)
+        self.step = int(step)
+        super().__init__(
+            f"simulation diverged: {what} became NaN/inf at simulated time t = {time:g} ms "
+            f"(integration step {step}); lower the learning rate or the integration step dt"
+        )
+
+
+class UnsupportedFeatureError(NeuroclError, NotImplementedError):
+    """An engine was asked to run a feature it does not implement."""
+
+    def __init__(self, engine: str, feature: str):
+        self.engine = engine
+        self.feature = feature
+        super().__init__(f"engine '{engine}' does not support {feature}")

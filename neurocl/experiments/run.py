@@ -1,0 +1,158 @@
+"""config -> engine.run per learner -> results directory -> table and figure.
+
+Results format (read by other tools; documented in the README)::
+
+    DIR/config.toml            resolved config (every default filled in)
+    DIR/<learner>/metrics.csv  time_ms, replica, one column per metric (unit in the name)
+    DIR/<learner>/weights.npz  final parameters of replica 0 (RBM: W visible x hidden, a, c)
+                               and of all replicas under the same names with suffix ``_all``
+    DIR/summary.png            metric against simulated time (mean +- s.e.) and model samples
+
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from neurocl.circuits import RBM, LayeredHopfield
+from neurocl.engines import get_engine
+from neurocl.experiments.io import savez_atomic, write_text_atomic
+from neurocl.experiments.tasks import make_task
+from neurocl.measure import all_states, rbm_visible_log_probs
+from neurocl.plotting import image_grid, mean_se, new_figure, plot_curves, save
+from neurocl.tomlio import dumps
+
+__all__ = ["run", "main_metric", "format_table", "write_metrics_csv", "read_metrics_csv"]
+
+
+def main_metric(circuit) -> str:
+    """The metric a run reports first: ``test_accuracy_pct`` for classifiers, else ``kl_nats``."""
+    return "test_accuracy_pct" if isinstance(circuit, LayeredHopfield) else "kl_nats"
+
+
+def write_metrics_csv(path, traj) -> None:
+    """One row per checkpoint and replica: ``time_ms, replica, <metric>...``."""
+    names = list(traj.metrics)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["time_ms", "replica"] + names)
+    R = traj.metrics[names[0]].shape[1]
+    for i, t in enumerate(traj.times):
+        for r in range(R):
+            w.writerow([f"{t:g}", r] + [f"{traj.metrics[n][i, r]:.6g}" for n in names])
+    write_text_atomic(path, buf.getvalue())
+
+
+def read_metrics_csv(path):
+    """Inverse of :func:`write_metrics_csv`: ``(times_ms, {metric: array[checkpoint, replica]})``."""
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    times = np.array(sorted({float(r["time_ms"]) for r in rows}))
+    R = max(int(r["replica"]) for r in rows) + 1
+    names = [k for k in rows[0] if k not in ("time_ms", "replica")]
+    out = {n: np.full((len(times), R), np.nan) for n in names}
+    index = {t: i for i, t in enumerate(times)}
+    for r in rows:
+        for n in names:
+            out[n][index[float(r["time_ms"])], int(r["replica"])] = float(r[n])
+    return times, out
+
+
+def format_table(curves: dict, metric: str, unit: str) -> str:
+    """Text table: one row per checkpoint, ``mean +- s.e.`` over replicas per learner."""
+    labels = list(curves)
+    t = next(iter(curves.values()))[0]
+    head = f"{'time (ms)':>12} " + " ".join(f"{lab + ' ' + unit:>22}" for lab in labels)
+    lines = [head, "-" * len(head)]
+    for i, ti in enumerate(t):
+        cells = []
+        for lab in labels:
+            m, se = mean_se(curves[lab][1][i])
+            cells.append(f"{m:>13.3f} +- {se:<5.3f}")
+        lines.append(f"{ti:>12.0f} " + " ".join(f"{c:>22}" for c in cells))
+    return "\n".join(lines)
+
+
+def _model_samples(params, n, rng):
+    W, a, c = params["W"][0], params["a"][0], params["c"][0]
+    states = all_states(W.shape[0])
+    logp = rbm_visible_log_probs(W, a, c, states)
+    p = np.exp(logp - logp.max())
+    return states[rng.choice(len(states), size=n, p=p / p.sum())]
+
+
+def _summary_figure(config, curves, trajs, metric, path):
+    circuit = config.circuit
+    extra = list(trajs) if isinstance(circuit, (RBM, LayeredHopfield)) else []
+    fig, axes = new_figure(1 + len(extra))
+    ref, ref_label = None, ""
+    if metric == "kl_nats" and isinstance(circuit, RBM):
+        ref = float(np.log(2**circuit.n_visible / len(np.unique(make_task_cache(config).clamp, axis=0))))
+        ref_label = f"uniform model ({ref:.2f} nats)"
+    plot_curves(axes[0], curves, metric, ref, ref_label)
+    axes[0].set_title(f"{config.name}: {len(next(iter(curves.values()))[1][0])} replicas")
+    rng = np.random.default_rng(config.simulation.seed)
+    for ax, label in zip(axes[1:], extra):
+        params = trajs[label].params
+        if isinstance(circuit, RBM):
+            side = int(round(np.sqrt(circuit.n_visible)))
+            if side * side == circuit.n_visible:
+                image_grid(ax, _model_samples(params, 24, rng), (side, side), 6,
+                           f"{label}: exact samples of replica 0")
+        else:
+            side = int(round(np.sqrt(circuit.sizes[0])))
+            if side * side == circuit.sizes[0]:
+                W0 = params["W0"][0].T[:24]
+                image_grid(ax, W0, (side, side), 6, f"{label}: input weights of 24 hidden units",
+                           cmap="RdBu_r")
+    save(fig, path)
+
+
+_TASKS: dict = {}
+
+
+def make_task_cache(config):
+    key = (config.circuit, config.data)
+    if key not in _TASKS:
+        _TASKS.clear()
+        _TASKS[key] = make_task(config.circuit, config.data)
+    return _TASKS[key]
+
+
+def run(config, out_dir, progress: bool = True, echo=print) -> dict:
+    """Run every learner of ``config`` at equal simulated time and write the results directory.
+
+    Returns ``{learner label: Trajectory}``.  All learners share the seed, hence the initial
+    weights.  ``echo`` receives the printed summary (``None`` for silence).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "config.toml", dumps(config.to_table()))
+    engine = get_engine(config.engine)
+    task = make_task_cache(config)
+    metric = main_metric(config.circuit)
+    trajs, curves = {}, {}
+    for spec in config.learners:
+        traj = engine.run(config.circuit, spec.rule, spec.phases, task, config.simulation,
+                          progress=progress, desc=spec.label)
+        trajs[spec.label] = traj
+        curves[spec.label] = (traj.times, traj.metrics[metric])
+        d = out / spec.label
+        write_metrics_csv(d / "metrics.csv", traj)
+        arrays = {k: v[0] for k, v in traj.params.items()}
+        arrays.update({f"{k}_all": v for k, v in traj.params.items()})
+        savez_atomic(d / "weights.npz", **arrays)
+    _summary_figure(config, curves, trajs, metric, out / "summary.png")
+    if echo is not None:
+        unit = "(nats)" if metric.endswith("nats") else "(%)"
+        echo(f"{metric} at checkpoints, mean +- standard error over "
+             f"{config.simulation.replicas} replicas:")
+        echo(format_table(curves, metric, unit))
+        echo(f"results written to {out}/ (config.toml, <learner>/metrics.csv, "
+             f"<learner>/weights.npz, summary.png)")
+    return trajs

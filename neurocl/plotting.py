@@ -1,0 +1,90 @@
+"""One consistent figure style: labelled axes with units, legends, mean +- standard error."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["new_figure", "plot_curves", "image_grid", "save"]
+
+METRIC_LABELS = {
+    "kl_nats": "KL(data || model) (nats)",
+    "nll_nats": "negative log-likelihood (nats)",
+    "test_accuracy_pct": "test accuracy (%)",
+    "train_accuracy_pct": "train accuracy (%)",
+}
+
+COLORS = {"isd": "#1f77b4", "twophase": "#d62728", "cdk": "#2ca02c", "pcd": "#9467bd"}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
+                         "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 110})
+    return plt
+
+
+def new_figure(ncols: int, width: float = 4.2, height: float = 3.4):
+    """A row of ``ncols`` axes in the package style."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
+    return fig, axes[0]
+
+
+def mean_se(values: np.ndarray):
+    """Mean and standard error over the last axis (replicas); se is 0 for one replica."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[-1]
+    se = values.std(-1, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(values.shape[:-1])
+    return values.mean(-1), se
+
+
+def plot_curves(ax, curves: dict, metric: str, reference: float | None = None, ref_label: str = ""):
+    """Mean +- s.e. band of ``metric`` against simulated time for each learner.
+
+    ``curves`` maps a learner label to ``(times_ms, values[checkpoint, replica])``.
+    """
+    for i, (label, (t, v)) in enumerate(curves.items()):
+        m, se = mean_se(v)
+        color = COLORS.get(label, f"C{i}")
+        n = np.asarray(v).shape[-1]
+        ax.plot(t / 1000.0, m, color=color, label=f"{label} (mean of {n})")
+        ax.fill_between(t / 1000.0, m - se, m + se, color=color, alpha=0.25, lw=0)
+    if reference is not None:
+        ax.axhline(reference, color="0.4", ls="--", lw=1, label=ref_label)
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    ax.legend(frameon=True, framealpha=0.9, loc="best")
+
+
+def image_grid(ax, images: np.ndarray, shape: tuple, ncols: int, title: str, cmap="gray_r"):
+    """Tile flattened ``images`` of ``shape`` into one picture with a one-pixel gap."""
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    h, w = shape
+    lo, hi = float(np.min(images)), float(np.max(images))
+    canvas = np.full((nrows * (h + 1) + 1, ncols * (w + 1) + 1), lo + 0.3 * (hi - lo))
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img.reshape(shape)
+    ax.imshow(canvas, cmap=cmap, interpolation="nearest", vmin=lo, vmax=hi)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+
+
+def save(fig, path) -> None:
+    """Save as PNG atomically and close."""
+    import io
+
+    from neurocl.experiments.io import write_bytes_atomic
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    _plt().close(fig)
+    write_bytes_atomic(path, buf.getvalue())
