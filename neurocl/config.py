@@ -18,7 +18,7 @@ from neurocl.engines.base import Simulation
 from neurocl.errors import ConfigError
 from neurocl.phases import LAWS, Alternating, StochasticPhases
 from neurocl.plasticity import RULES
-from neurocl.validate import one_of, positive, positive_int
+from neurocl.validate import non_negative, one_of, positive, positive_int
 
 __all__ = ["DataSpec", "LearnerSpec", "RunConfig", "load_config", "parse_config", "build"]
 
@@ -69,11 +69,13 @@ class DataSpec:
     ``name``: ``"bars_and_stripes"`` (needs ``size``), ``"digits"`` (scikit-learn's 8x8
     digits, ``test_fraction``, ``split_seed``) or ``"idx"`` (user's MNIST-format files:
     ``images`` and, for supervised circuits, ``labels``; ``test_images``/``test_labels``
-    optional).
+    optional).  ``presentation`` (ms, >= 0): how long a sample stays clamped before the
+    next positive phase may draw a fresh one (0: a fresh sample at every positive phase).
     """
 
     name: str
     size: int | None = None
+    presentation: float = 0.0
     test_fraction: float = 0.2
     split_seed: int = 0
     images: str | None = None
@@ -83,6 +85,7 @@ class DataSpec:
 
     def __post_init__(self):
         one_of("name", self.name, {"bars_and_stripes", "digits", "idx"})
+        object.__setattr__(self, "presentation", non_negative("presentation", self.presentation))
         if self.name == "bars_and_stripes":
             if self.size is None:
                 raise ConfigError("name = 'bars_and_stripes' needs size (an integer >= 2)")

@@ -51,3 +51,20 @@ def test_bad_lengths():
         Exponential(0.0)
     with pytest.raises(ConfigError, match="width"):
         Uniform(1.0, width=1.5)
+
+
+def test_presentation_keeps_a_sample_for_at_least_its_duration():
+    from neurocl.engines import Simulation
+    from neurocl.engines.numpy import phase_table
+
+    sim = Simulation(dt=0.5, duration=20_000.0, replicas=2)
+    phases = StochasticPhases(0.5, Exponential(5.0))
+    pos, start, fresh = phase_table(phases, sim, np.random.default_rng(0), presentation=100.0)
+    assert not (fresh & ~(pos & start)).any()  # refreshes only at positive-phase starts
+    for r in range(2):
+        t = np.flatnonzero(fresh[r]) * sim.dt
+        gaps = np.diff(t)
+        assert gaps.min() >= 100.0
+        assert gaps.mean() < 100.0 + 3 * 2 * 5.0  # next positive start after the wait: ~2 mean phases
+    pos0, start0, fresh0 = phase_table(phases, sim, np.random.default_rng(0), presentation=0.0)
+    np.testing.assert_array_equal(fresh0, pos0 & start0)

@@ -60,3 +60,24 @@ def test_bas3_default_config_acceptance(tmp_path):
     tp = trajs["twophase"].metrics["kl_nats"][-1].mean()
     assert isd <= 0.6 and tp <= 0.6, (isd, tp)
     assert abs(isd - tp) <= 0.15, (isd, tp)
+
+
+DIGITS = "circuits/digits.toml"
+
+
+def test_digits_short_run_learns(tmp_path):
+    """1/12 of the default digits run: both learners are far above chance (10 %)."""
+    cfg = load_config(DIGITS).replace(duration=500_000.0, checkpoints=1)
+    trajs = run(cfg, tmp_path, progress=False, echo=None)
+    for label, traj in trajs.items():
+        assert traj.metrics["test_accuracy_pct"][-1].mean() > 70.0, label
+
+
+@pytest.mark.slow
+def test_digits_default_config_acceptance(tmp_path):
+    """Issue 2: TwoPhase (symmetric EP) and ISD each reach >= 95 % test accuracy on the
+    stratified 20 % held-out split of scikit-learn's digits."""
+    cfg = load_config(DIGITS)
+    trajs = run(cfg, tmp_path, progress=False, echo=None)
+    for label, traj in trajs.items():
+        assert traj.metrics["test_accuracy_pct"][-1].mean() >= 95.0, (label, traj.metrics["test_accuracy_pct"][:, 0])

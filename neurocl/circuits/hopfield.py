@@ -34,7 +34,11 @@ class LayeredHopfield:
     clamped to the image.  Positive phase: ``positive = "clamp"`` clamps the output layer
     to the one-hot target (contrastive Hebbian learning, Movellan 1991); ``"nudge"`` adds
     the force ``beta (target - y)`` to the output (equilibrium propagation); the learning rate
-    then absorbs the factor ``1/beta``.  Negative phase: the output runs free.  The plasticity
+    then absorbs the factor ``1/beta``.  Negative phase: the output runs free
+    (``negative = "free"``), or, with ``negative = "antinudge"`` (only with ``"nudge"``), feels
+    ``-beta (target - y)``: symmetric nudging, whose contrast ``f(+beta) - f(-beta)`` cancels
+    the first-order bias of one-sided EP that otherwise makes training collapse after a few
+    epochs (Laborieux et al. 2021, *Scaling EP to deep ConvNets*, Eq. 5).  The plasticity
     statistic is ``-dE/dtheta = (rho(s_l) rho(s_{l+1})^T, rho(s_l))``.
 
     Parameters
@@ -45,18 +49,28 @@ class LayeredHopfield:
         Neural time constant in ms.
     positive : {"clamp", "nudge"}
         How the positive phase imposes the target.
+    negative : {"free", "antinudge"}
+        What the negative phase does with the output.
     beta : float
         Nudging strength (only with ``positive = "nudge"``).
     eval_time : float
         Free relaxation time (ms) from rest used to read out a prediction.
+    rest_on_new_sample : bool
+        When a new sample is clamped, hidden and output units restart from rest (0), as
+        between stimulus presentations and as in the read-out.  Without it the positive
+        phase begins with the previous sample's activity, whose Hebbian transient
+        (new input x previous hidden pattern) biases learning by O(settling time / phase
+        length) (Williams et al. 2023, bias O(eta s / tau)).
     """
 
     sizes: tuple
     tau_n: float = 1.0
     positive: str = "clamp"
+    negative: str = "free"
     beta: float = 0.5
     eval_time: float = 20.0
     init_scale: float = 1.0
+    rest_on_new_sample: bool = False
 
     kind = "hopfield"
     data_layer = "y"
@@ -69,6 +83,9 @@ class LayeredHopfield:
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "tau_n", positive("tau_n", self.tau_n))
         one_of("positive", self.positive, {"clamp", "nudge"})
+        one_of("negative", self.negative, {"free", "antinudge"})
+        if self.negative == "antinudge" and self.positive != "nudge":
+            raise ConfigError("negative = 'antinudge' needs positive = 'nudge'")
         object.__setattr__(self, "beta", positive("beta", self.beta))
         object.__setattr__(self, "eval_time", positive("eval_time", self.eval_time))
         object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))

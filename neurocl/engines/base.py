@@ -62,12 +62,15 @@ class Task:
     ``clamp`` rows are what a positive phase clamps (visible patterns for a Boltzmann
     machine, one-hot targets for a layered Hopfield net); ``inputs`` rows (optional) are
     clamped in both phases (images).  ``evaluate(params) -> {name: (R,) array}`` computes
-    the metrics recorded at checkpoints.
+    the metrics recorded at checkpoints.  ``presentation`` (ms): a sample stays clamped at
+    least this long; a fresh one is drawn at the first positive phase after that (0: every
+    positive phase draws a fresh sample).
     """
 
     clamp: np.ndarray
     inputs: np.ndarray | None = None
     evaluate: object = None
+    presentation: float = 0.0
 
     def __len__(self) -> int:
         return len(self.clamp)

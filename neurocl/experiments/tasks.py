@@ -71,7 +71,7 @@ def make_task(circuit, spec) -> Task:
                 "nll_nats": [rbm_nll(p["W"][r], p["a"][r], p["c"][r], data) for r in range(R)],
             }
 
-        return Task(clamp=data, evaluate=evaluate)
+        return Task(clamp=data, evaluate=evaluate, presentation=spec.presentation)
     if isinstance(circuit, BoltzmannMachine):
         data = _binary(x)
         _check_dim("n_visible", circuit.n_visible, data.shape[1])
@@ -81,7 +81,7 @@ def make_task(circuit, spec) -> Task:
             R = p["W"].shape[0]
             return {"kl_nats": [_bm_visible_kl(p["W"][r], p["a"][r], circuit.n_visible, data) for r in range(R)]}
 
-        return Task(clamp=data, evaluate=evaluate)
+        return Task(clamp=data, evaluate=evaluate, presentation=spec.presentation)
     if isinstance(circuit, LayeredHopfield):
         if y is None:
             raise ConfigError("a layered Hopfield circuit needs labelled data (data.labels)")
@@ -102,5 +102,5 @@ def make_task(circuit, spec) -> Task:
                 "train_accuracy_pct": [accuracy(p, r, xs, ys) for r in range(R)],
             }
 
-        return Task(clamp=one_hot(y, n_classes), inputs=x, evaluate=evaluate)
+        return Task(clamp=one_hot(y, n_classes), inputs=x, evaluate=evaluate, presentation=spec.presentation)
     raise ConfigError(f"no task for circuit kind {circuit.kind!r}")

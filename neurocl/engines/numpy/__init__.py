@@ -3,7 +3,8 @@
 Time is discretised with a step ``dt`` (ms).  Per step and replica:
 
 1. the phase process decides the phase (``Schedule.phase_index`` at ``t = k dt``); a new
-   positive phase clamps the data layer to a fresh data sample;
+   positive phase clamps the data layer to a fresh data sample (or keeps the current one
+   while the task's ``presentation`` time has not elapsed);
 2. binary circuits take one continuous-time Glauber step: each unit resamples from its
    conditional with probability ``1 - exp(-dt / tau_n)``, block by block (blocks of
    conditionally independent units, so every block update leaves the Boltzmann law
@@ -30,18 +31,34 @@ from neurocl.plasticity import CDk, ISD, TwoPhase
 __all__ = ["NumpyEngine", "glauber_step", "phase_table"]
 
 
-def phase_table(phases, sim: Simulation, rng: np.random.Generator):
-    """Per-step phase signs and phase starts for every replica: two ``(R, n_steps)`` bool arrays."""
+def phase_table(phases, sim: Simulation, rng: np.random.Generator, presentation: float = 0.0):
+    """Per-step phase signs, phase starts and data refreshes for every replica.
+
+    Returns three ``(R, n_steps)`` bool arrays: ``positive``; ``start`` (first step of a
+    phase); ``fresh`` (a new data sample is clamped): the first step of a positive phase
+    that begins at least ``presentation`` ms after the previous refresh (``presentation = 0``:
+    every positive phase clamps a fresh sample).
+    """
     times = np.arange(sim.n_steps) * sim.dt
     positive = np.empty((sim.replicas, sim.n_steps), dtype=bool)
     start = np.empty((sim.replicas, sim.n_steps), dtype=bool)
+    fresh = np.zeros((sim.replicas, sim.n_steps), dtype=bool)
     for r in range(sim.replicas):
         sched = phases.schedule(sim.duration, rng)
         idx = sched.phase_index(times)
         positive[r] = sched.positive[idx]
         start[r, 0] = True
         start[r, 1:] = idx[1:] != idx[:-1]
-    return positive, start
+        first = np.flatnonzero(start[r] & positive[r])
+        if presentation <= 0.0:
+            fresh[r, first] = True
+            continue
+        last = -np.inf
+        for k in first:
+            if times[k] - last >= presentation:
+                fresh[r, k] = True
+                last = times[k]
+    return positive, start, fresh
 
 
 def _clamp_columns(circuit):
@@ -109,8 +126,9 @@ class NumpyEngine:
 
         ``params`` (optional) are the initial parameters; by default ``circuit.init_params``
         with a generator seeded by ``sim.seed`` (so learners with the same seed start from the
-        same weights).  ``fast`` selects the fused kernel for RBMs
-        (:mod:`neurocl.engines.numpy.rbm_kernel`); ``fast=False`` runs the reference path.
+        same weights).  ``fast`` selects the fused kernels for RBMs
+        (:mod:`~neurocl.engines.numpy.rbm_kernel`) and one-hidden-layer Hopfield networks
+        (:mod:`~neurocl.engines.numpy.hopfield_kernel`); ``fast=False`` runs the reference path.
         """
         if circuit.kind not in self.supports["circuits"]:
             raise UnsupportedFeatureError(self.name, f"circuit '{circuit.kind}'")
@@ -126,12 +144,14 @@ class NumpyEngine:
             raise UnsupportedFeatureError(self.name, f"rule {rule!r}")
         if isinstance(circuit, RBM) and fast:
             return _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc)
+        if isinstance(circuit, LayeredHopfield) and fast and len(circuit.sizes) == 3:
+            return _run_hopfield_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc)
         if isinstance(circuit, LayeredHopfield):
             step_fn = _flow_stepper(circuit, task, rng, rng_init, sim)
         else:
             step_fn = _glauber_stepper(circuit, task, rng, rng_init, sim)
         state = step_fn.state
-        positive, start = phase_table(phases, sim, rng)
+        positive, start, fresh = phase_table(phases, sim, rng, task.presentation)
         learner = make_learner(rule, getattr(phases, "b"), params)
         ckpts = sim.checkpoint_steps()
         times, metrics = [], {}
@@ -149,7 +169,7 @@ class NumpyEngine:
             for k in range(sim.n_steps):
                 t = k * sim.dt
                 pos, new = positive[:, k], start[:, k]
-                step_fn(params, pos, new)
+                step_fn(params, pos, fresh[:, k])
                 stat = circuit.statistic(params, state, rule.mean_field)
                 learner.step(params, stat, pos, new, t, sim.dt)
                 _check_finite(((main, params[main]), ("network state", step_fn.check)), t + sim.dt, k + 1)
@@ -176,8 +196,7 @@ class _glauber_stepper:
     def check(self):
         return self.state[self.layer]
 
-    def __call__(self, params, pos, new):
-        fresh = pos & new
+    def __call__(self, params, pos, fresh):
         if fresh.any():
             idx = self.rng.integers(len(self.task), size=int(fresh.sum()))
             if self.cols is None:
@@ -206,14 +225,17 @@ class _flow_stepper:
     def check(self):
         return self.state[self.out]
 
-    def __call__(self, params, pos, new):
-        fresh = pos & new
+    def __call__(self, params, pos, fresh):
         if fresh.any():
             idx = self.rng.integers(len(self.task), size=int(fresh.sum()))
             self.state["s0"][fresh] = self.task.inputs[idx]
             self.target[fresh] = self.task.clamp[idx]
+            if self.circuit.rest_on_new_sample:
+                for name in self.circuit.layers[1:]:
+                    self.state[name][fresh] = 0.0
         if self.nudge:
-            beta = np.where(pos, self.circuit.beta, 0.0)[:, None]
+            anti = -self.circuit.beta if self.circuit.negative == "antinudge" else 0.0
+            beta = np.where(pos, self.circuit.beta, anti)[:, None]
             drift = self.circuit.drift(params, self.state, self.target, beta)
         else:
             drift = self.circuit.drift(params, self.state)
@@ -222,26 +244,12 @@ class _flow_stepper:
             self.state[self.out][pos] = self.target[pos]
 
 
-def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc):
-    """RBM with ISD or TwoPhase through the fused kernel, in blocks between checkpoints."""
-    from neurocl.engines.numpy.rbm_kernel import rbm_chunk
-    from neurocl.plasticity import learning_rate_at
+def _run_blocks(sim, task, params, positive, progress, desc, advance, what):
+    """Checkpoints, progress and divergence reporting around a fused kernel.
 
-    R, nv, nh = params["W"].shape
-    for k in params:
-        params[k] = np.ascontiguousarray(params[k], dtype=np.float64)
-    state = circuit.init_state(rng_init, R)
-    positive, start = phase_table(phases, sim, rng)
-    data = np.ascontiguousarray(task.clamp, dtype=np.float64)
-    p_res = 1.0 - np.exp(-sim.dt / circuit.tau_n)
-    b = phases.b
-    is_isd = isinstance(rule, ISD)
-    acc_W = np.zeros((R, 2, nv, nh)) if not is_isd else np.zeros((1, 2, 1, 1))
-    acc_a = np.zeros((R, 2, nv)) if not is_isd else np.zeros((1, 2, 1))
-    acc_c = np.zeros((R, 2, nh)) if not is_isd else np.zeros((1, 2, 1))
-    t_acc = np.zeros((R, 2))
-    eta_dt = rule.learning_rate * sim.dt if is_isd else sim.dt
-    ckpts = sim.checkpoint_steps()
+    ``advance(k0, K)`` runs steps ``k0 .. k0+K-1`` and returns the first failing step within
+    the block, or -1.
+    """
     times, metrics = [], {}
 
     def record(k):
@@ -249,24 +257,98 @@ def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progr
         for name, val in task.evaluate(params).items():
             metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
 
+    ckpts = sim.checkpoint_steps()
     record(0)
     block = 4096
     with _progress(sim.duration, desc, progress) as bar:
         for k_lo, k_hi in zip(ckpts[:-1], ckpts[1:]):
             for k0 in range(k_lo, k_hi, block):
                 K = min(block, k_hi - k0)
-                U = rng.random((K, R, nh + nv))
-                idx = rng.integers(len(data), size=(K, R))
-                eta_now = np.asarray(learning_rate_at(rule.learning_rate, (k0 + np.arange(K)) * sim.dt,
-                                                      getattr(rule, "decay_time", None)), dtype=float)
-                eta_now = np.broadcast_to(eta_now, (K,)).copy()
-                bad = rbm_chunk(params["W"], params["a"], params["c"], state["v"], state["h"],
-                                positive[:, k0:k0 + K], start[:, k0:k0 + K], data, idx, U, p_res,
-                                0 if is_isd else 1, eta_dt, 1.0 / b, -1.0 / (1.0 - b), rule.mean_field,
-                                acc_W, acc_a, acc_c, t_acc, eta_now)
+                bad = advance(k0, K)
                 if bad >= 0:
-                    raise DivergenceError("weights", (k0 + bad + 1) * sim.dt, k0 + bad + 1)
+                    raise DivergenceError(what, (k0 + bad + 1) * sim.dt, k0 + bad + 1)
                 bar.update(K * sim.dt)
             record(k_hi)
     return Trajectory(np.array(times), {n: np.array(v) for n, v in metrics.items()}, params,
                       {"phase_fraction_positive": float(positive.mean())})
+
+
+def _rule_args(rule, phases, sim, k0, K):
+    """``(rule id, eta_dt, w_pos, w_neg, eta_now)`` as the fused kernels take them."""
+    from neurocl.plasticity import learning_rate_at
+
+    is_isd = isinstance(rule, ISD)
+    eta_dt = rule.learning_rate * sim.dt if is_isd else sim.dt
+    eta_now = learning_rate_at(rule.learning_rate, (k0 + np.arange(K)) * sim.dt,
+                               getattr(rule, "decay_time", None))
+    eta_now = np.broadcast_to(np.asarray(eta_now, dtype=float), (K,)).copy()
+    return (0 if is_isd else 1), eta_dt, 1.0 / phases.b, -1.0 / (1.0 - phases.b), eta_now
+
+
+def _accumulators(rule, params):
+    """TwoPhase stores: ``acc[k]`` of shape ``(R, 2, ...)`` (index 0 positive, 1 negative)."""
+    if isinstance(rule, ISD):
+        return {k: np.zeros((1, 2) + (1,) * (v.ndim - 1)) for k, v in params.items()}
+    return {k: np.zeros((v.shape[0], 2) + v.shape[1:]) for k, v in params.items()}
+
+
+def _contiguous(params):
+    for k in params:
+        params[k] = np.ascontiguousarray(params[k], dtype=np.float64)
+
+
+def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc):
+    """RBM with ISD or TwoPhase through the fused kernel, in blocks between checkpoints."""
+    from neurocl.engines.numpy.rbm_kernel import rbm_chunk
+
+    _contiguous(params)
+    R, nv, nh = params["W"].shape
+    state = circuit.init_state(rng_init, R)
+    positive, start, fresh = phase_table(phases, sim, rng, task.presentation)
+    data = np.ascontiguousarray(task.clamp, dtype=np.float64)
+    p_res = 1.0 - np.exp(-sim.dt / circuit.tau_n)
+    acc = _accumulators(rule, params)
+    t_acc = np.zeros((R, 2))
+
+    def advance(k0, K):
+        U = rng.random((K, R, nh + nv))
+        idx = rng.integers(len(data), size=(K, R))
+        rid, eta_dt, w_pos, w_neg, eta_now = _rule_args(rule, phases, sim, k0, K)
+        return rbm_chunk(params["W"], params["a"], params["c"], state["v"], state["h"],
+                         positive[:, k0:k0 + K], start[:, k0:k0 + K], fresh[:, k0:k0 + K],
+                         data, idx, U, p_res,
+                         rid, eta_dt, w_pos, w_neg, rule.mean_field,
+                         acc["W"], acc["a"], acc["c"], t_acc, eta_now)
+
+    return _run_blocks(sim, task, params, positive, progress, desc, advance, "weights")
+
+
+def _run_hopfield_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc):
+    """Layered Hopfield (one hidden layer) with ISD or TwoPhase through the fused kernel."""
+    from neurocl.engines.numpy.hopfield_kernel import hopfield_chunk
+
+    _contiguous(params)
+    R = params["W0"].shape[0]
+    state = circuit.init_state(rng_init, R)
+    idx0 = rng.integers(len(task), size=R)
+    X = np.ascontiguousarray(task.inputs, dtype=np.float64)
+    Y = np.ascontiguousarray(task.clamp, dtype=np.float64)
+    state["s0"][:] = X[idx0]
+    target = Y[idx0].copy()
+    positive, start, fresh = phase_table(phases, sim, rng, task.presentation)
+    acc = _accumulators(rule, params)
+    t_acc = np.zeros((R, 2))
+    k = sim.dt / circuit.tau_n
+
+    def advance(k0, K):
+        idx = rng.integers(len(X), size=(K, R))
+        rid, eta_dt, w_pos, w_neg, eta_now = _rule_args(rule, phases, sim, k0, K)
+        return hopfield_chunk(params["W0"], params["b1"], params["W1"], params["b2"],
+                              state["s0"], state["s1"], state["s2"], target,
+                              positive[:, k0:k0 + K], start[:, k0:k0 + K], fresh[:, k0:k0 + K],
+                              X, Y, idx, k,
+                              rid, eta_dt, w_pos, w_neg, circuit.positive == "nudge", circuit.beta,
+                              circuit.negative == "antinudge", circuit.rest_on_new_sample,
+                              acc["W0"], acc["b1"], acc["W1"], acc["b2"], t_acc, eta_now)
+
+    return _run_blocks(sim, task, params, positive, progress, desc, advance, "weights or network state")

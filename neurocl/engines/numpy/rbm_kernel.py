@@ -29,7 +29,7 @@ def _sig(x):
 
 
 @njit(cache=True, nogil=True)
-def rbm_chunk(W, a, c, v, h, positive, start, data, data_idx, U, p_res, rule, eta_dt,
+def rbm_chunk(W, a, c, v, h, positive, start, fresh, data, data_idx, U, p_res, rule, eta_dt,
               w_pos, w_neg, mean_field, acc_W, acc_a, acc_c, t_acc, eta_now):
     """Advance ``R`` RBMs by ``positive.shape[1]`` steps in place; return the first step index
     (within the chunk) whose weights are not finite, or -1.
@@ -45,7 +45,7 @@ def rbm_chunk(W, a, c, v, h, positive, start, data, data_idx, U, p_res, rule, et
     for r in range(R):
         for k in range(n):
             pos = positive[r, k]
-            if pos and start[r, k]:
+            if fresh[r, k]:
                 for i in range(nv):
                     v[r, i] = data[data_idx[k, r], i]
             # hidden block
