@@ -60,13 +60,18 @@ def plot_curves(ax, curves: dict, metric: str, reference: float | None = None, r
     ax.legend(frameon=True, framealpha=0.9, loc="best")
 
 
-def image_grid(ax, images: np.ndarray, shape: tuple, ncols: int, title: str, cmap="gray_r"):
-    """Tile flattened ``images`` of ``shape`` into one picture with a one-pixel gap."""
+def image_grid(ax, images: np.ndarray, shape: tuple, ncols: int, title: str, cmap="gray_r",
+               symmetric: bool = False):
+    """Tile flattened ``images`` of ``shape`` into one picture with a one-pixel gap
+    (``symmetric``: colour scale centred on 0, for weights)."""
     n = len(images)
     nrows = int(np.ceil(n / ncols))
     h, w = shape
     lo, hi = float(np.min(images)), float(np.max(images))
-    canvas = np.full((nrows * (h + 1) + 1, ncols * (w + 1) + 1), lo + 0.3 * (hi - lo))
+    if symmetric:
+        hi = max(abs(lo), abs(hi))
+        lo = -hi
+    canvas = np.full((nrows * (h + 1) + 1, ncols * (w + 1) + 1), 0.0 if symmetric else lo + 0.3 * (hi - lo))
     for i, img in enumerate(images):
         r, c = divmod(i, ncols)
         canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img.reshape(shape)

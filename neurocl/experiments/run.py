@@ -72,8 +72,9 @@ def format_table(curves: dict, metric: str, unit: str) -> str:
     for i, ti in enumerate(t):
         cells = []
         for lab in labels:
-            m, se = mean_se(curves[lab][1][i])
-            cells.append(f"{m:>13.3f} +- {se:<5.3f}")
+            values = curves[lab][1][i]
+            m, se = mean_se(values)
+            cells.append(f"{m:>13.3f} +- {se:<5.3f}" if np.size(values) > 1 else f"{m:>13.3f}")
         lines.append(f"{ti:>12.0f} " + " ".join(f"{c:>22}" for c in cells))
     return "\n".join(lines)
 
@@ -95,7 +96,8 @@ def _summary_figure(config, curves, trajs, metric, path):
         ref = float(np.log(2**circuit.n_visible / len(np.unique(make_task_cache(config).clamp, axis=0))))
         ref_label = f"uniform model ({ref:.2f} nats)"
     plot_curves(axes[0], curves, metric, ref, ref_label)
-    axes[0].set_title(f"{config.name}: {len(next(iter(curves.values()))[1][0])} replicas")
+    R = len(next(iter(curves.values()))[1][0])
+    axes[0].set_title(f"{config.name}: {R} replica{'s' if R > 1 else ''}")
     rng = np.random.default_rng(config.simulation.seed)
     for ax, label in zip(axes[1:], extra):
         params = trajs[label].params
@@ -109,7 +111,7 @@ def _summary_figure(config, curves, trajs, metric, path):
             if side * side == circuit.sizes[0]:
                 W0 = params["W0"][0].T[:24]
                 image_grid(ax, W0, (side, side), 6, f"{label}: input weights of 24 hidden units",
-                           cmap="RdBu_r")
+                           cmap="RdBu_r", symmetric=True)
     save(fig, path)
 
 
@@ -150,8 +152,8 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
     _summary_figure(config, curves, trajs, metric, out / "summary.png")
     if echo is not None:
         unit = "(nats)" if metric.endswith("nats") else "(%)"
-        echo(f"{metric} at checkpoints, mean +- standard error over "
-             f"{config.simulation.replicas} replicas:")
+        R = config.simulation.replicas
+        echo(f"{metric} at checkpoints" + (f", mean +- standard error over {R} replicas:" if R > 1 else ":"))
         echo(format_table(curves, metric, unit))
         echo(f"results written to {out}/ (config.toml, <learner>/metrics.csv, "
              f"<learner>/weights.npz, summary.png)")

@@ -1,0 +1,146 @@
+"""Lemma 2.1, Theorem 2.4 and Theorems 3.1/3.2 (Ghosh et al. ICLR 2023) on the linear teacher.
+
+The loss is quadratic, so Lemma 2.1's second-order expansion is exact: prediction and
+measurement differ by Monte Carlo error over the noise draws only.
+"""
+
+import numpy as np
+import pytest
+
+from neurocl.experiments.teacher import LinearTeacher, corrupted_step_extra_loss, random_directions
+from neurocl.theory import (bias_descent_limit, noise_descent_bound, predict_delta_loss,
+                            predict_delta_loss_multistep)
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    rng = np.random.default_rng(0)
+    task = LinearTeacher.uniform(d=25, n=500, rng=rng)
+    w = rng.uniform(-0.2, 0.2, 25)  # student init
+    return task, w
+
+
+def test_random_directions_are_zero_sum_with_fixed_norm():
+    e = random_directions(10, 7, 0.3, np.random.default_rng(1))
+    np.testing.assert_allclose(e.sum(0), 0, atol=1e-15)
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 0.3)
+
+
+def test_lemma_2_1_grid(teacher):
+    """4 bias x 4 noise x 3 learning rates: R^2 >= 0.95 across the grid and every point
+    within 3 standard errors (200 antithetic pairs) or 5 % of the prediction."""
+    task, w = teacher
+    rng = np.random.default_rng(2)
+    g, H = task.grad(w), task.hessian()
+    pred, meas, se = [], [], []
+    for b in (0.02, 0.05, 0.1, 0.2):
+        for noise in (0.25, 0.5, 1.0, 2.0):
+            for dt in (0.005, 0.01, 0.02):
+                bias = np.full(25, b)
+                pred.append(predict_delta_loss(g, H, bias, noise**2, dt))
+                m, s = corrupted_step_extra_loss(task, w, bias, noise, dt, 200, rng)
+                meas.append(m)
+                se.append(s)
+    pred, meas, se = map(np.array, (pred, meas, se))
+    r2 = 1 - np.sum((meas - pred) ** 2) / np.sum((meas - meas.mean()) ** 2)
+    assert r2 >= 0.95, r2
+    ok = (np.abs(meas - pred) <= 3 * se) | (np.abs(meas - pred) <= 0.05 * np.abs(pred))
+    assert ok.all(), np.flatnonzero(~ok)
+
+
+def test_lemma_2_1_with_hvp_and_hutchinson(teacher):
+    task, w = teacher
+    g, H = task.grad(w), task.hessian()
+    exact = predict_delta_loss(g, H, np.full(25, 0.1), 0.5, 0.01)
+    from neurocl.theory import hessian_trace
+
+    tr = hessian_trace(lambda v: H @ v, 25, np.random.default_rng(0), samples=4000)
+    assert tr == pytest.approx(np.trace(H), rel=0.05)
+    via_hvp = predict_delta_loss(g, lambda v: H @ v, np.full(25, 0.1), 0.5, 0.01, trace=np.trace(H))
+    assert via_hvp == pytest.approx(exact, rel=1e-12)
+
+
+def test_corollary_a2_two_steps_matches_simulation(teacher):
+    """Two biased steps (no noise): Eq. 19 against the measured extra loss, to O(dt^3)."""
+    task, w0 = teacher
+    dt, b = 0.005, np.full(25, 0.05)
+    H = task.hessian()
+    w_true = [w0, w0 - dt * task.grad(w0)]
+    grads = [task.grad(x) for x in w_true]
+    pred = predict_delta_loss_multistep(grads, [H, H], [b, b], [0.0, 0.0], dt)
+    v = w0.copy()
+    for _ in range(2):
+        v = v + dt * (-task.grad(v) + b)
+    w2 = w_true[1] - dt * task.grad(w_true[1])
+    measured = task.loss(v) - task.loss(w2)
+    assert measured == pytest.approx(pred, rel=0.02)
+
+
+def test_theorem_2_4_bias_impact_linear_in_gradient_norm(teacher):
+    task, w = teacher
+    H = task.hessian()
+    w_star = np.linalg.lstsq(task.X, task.y, rcond=None)[0]
+    u = (w - w_star) / np.linalg.norm(w - w_star)
+    bias, dt = np.full(25, 0.05), 0.01
+    norms, extra, pred = [], [], []
+    for s in np.linspace(0.05, 1.0, 12):
+        x = w_star + s * u
+        g = task.grad(x)
+        norms.append(np.linalg.norm(g))
+        extra.append(corrupted_step_extra_loss(task, x, bias, 0.0, dt, 1, np.random.default_rng(0))[0])
+        pred.append(predict_delta_loss(g, H, bias, 0.0, dt))
+    slope, icept = np.polyfit(norms, extra, 1)
+    fit = slope * np.array(norms) + icept
+    r2 = 1 - np.sum((np.array(extra) - fit) ** 2) / np.sum((np.array(extra) - np.mean(extra)) ** 2)
+    assert r2 >= 0.95
+    assert np.sign(slope) == np.sign(np.polyfit(norms, pred, 1)[0])
+
+
+def _descent_probability(lam_scale, inr, eta=0.01, seeds=20, pairs=5):
+    """Fraction of student seeds whose mean one-step loss change is <= 0 (Fig. 7A/B set-up:
+    summed MSE, d = 25, n = 500, singular values linspace(s/2, s, 25))."""
+    s = np.sqrt(lam_scale / 2.0)
+    task = LinearTeacher.with_singular_values(np.linspace(s / 2, s, 25), 500, np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    down = 0
+    for _ in range(seeds):
+        w = rng.uniform(-0.2, 0.2, 25)
+        g = task.grad(w)
+        E = random_directions(pairs, 25, inr * np.linalg.norm(g), rng)
+        after = task.loss(w[None] + eta * (-g[None] + E)).mean()
+        down += after <= task.loss(w)
+    return down / seeds, task
+
+
+@pytest.mark.parametrize("inr", [0.0, 1.0])
+def test_theorem_3_1_noise_prevents_descent_into_sharp_minima(inr):
+    eta = 0.01
+    bound = noise_descent_bound(1.0, inr**2, eta)  # (2/eta)/(1 + INR^2): 200 at INR 0, 100 at INR 1
+    # largest eigenvalue 0.9 x bound: descent guaranteed; smallest (= largest / 4) 1.1 x bound: none
+    p_low, task = _descent_probability(0.9 * bound, inr, eta)
+    lam = np.linalg.eigvalsh(task.hessian())
+    assert lam.max() < bound and p_low == 1.0
+    p_high, task = _descent_probability(4 * 1.1 * bound, inr, eta)
+    assert np.linalg.eigvalsh(task.hessian()).min() > bound and p_high == 0.0
+
+
+def test_theorem_3_2_bias_limit():
+    """d = 1, summed MSE with Hessian 50, eta = 1e-3 (f = 0.05): the limit is ~0.93; below it
+    every seed descends, above 1 (bias along the gradient) none does."""
+    eta = 1e-3
+    limit = bias_descent_limit([50.0], eta)
+    assert limit == pytest.approx(0.93, abs=0.01)
+    task = LinearTeacher.with_singular_values([5.0], 1000, np.random.default_rng(5))
+    rng = np.random.default_rng(6)
+
+    def prob(rel):
+        ok = 0
+        for _ in range(20):
+            w = rng.uniform(-3, 3, 1)
+            g = task.grad(w)
+            b = rel * np.abs(g) * np.sign(g)  # worst case: bias along the gradient
+            ok += task.loss(w + eta * (-g + b)) <= task.loss(w)
+        return ok / 20
+
+    assert all(prob(r) == 1.0 for r in np.linspace(0.0, 0.99 * limit, 5))
+    assert all(prob(r) == 0.0 for r in np.linspace(1.05, 3.0, 5))
