@@ -1,4 +1,4 @@
-"""Command line: ``neurocl run | circuits``.
+"""Command line: ``neurocl run | circuits | profiles``.
 
 User errors (bad config, missing file, diverging run) print one line
 ``neurocl: error: ...`` and exit with status 2; no traceback.
@@ -20,6 +20,8 @@ EPILOG = """examples:
   neurocl run circuits/bas3.toml                 train bas3 with ISD and TwoPhase
   neurocl run circuits/bas3.toml --out results/bas3 --seed 1 --time 60000
   neurocl circuits                               list the shipped circuit specs
+  neurocl profiles                               list the shipped hardware profiles
+  neurocl run circuits/bas3.toml --profile loihi2 --time 200000
 """
 
 
@@ -27,12 +29,13 @@ def _cmd_run(args) -> int:
     from neurocl.config import load_config
     from neurocl.experiments.run import run
 
-    config = load_config(args.spec).replace(seed=args.seed, duration=args.time, replicas=args.replicas)
+    config = load_config(args.spec).replace(profile=args.profile, seed=args.seed, duration=args.time,
+                                            replicas=args.replicas)
     out = args.out or Path("results") / Path(args.spec).stem
     sim = config.simulation
     print(f"{config.name}: {config.circuit.kind} on {config.data.name}, engine {config.engine}, "
           f"{sim.duration:g} ms simulated per learner (dt = {sim.dt:g} ms), {sim.replicas} replicas, "
-          f"seed {sim.seed}, learners: {', '.join(s.label for s in config.learners)}")
+          f"seed {sim.seed}, profile {config.profile}, learners: {', '.join(s.label for s in config.learners)}")
     run(config, out, progress=not args.no_progress)
     return 0
 
@@ -47,8 +50,17 @@ def _cmd_circuits(args) -> int:
     for p in specs:
         with open(p, "rb") as fh:
             raw = tomllib.load(fh)
-        first = p.read_text().splitlines()[0].lstrip("# ").strip()
+        first = p.read_text().splitlines()[0].lstrip("# ").strip().removeprefix(f"{p.stem}: ")
         print(f"{p.stem:<10} {raw.get('circuit', {}).get('kind', '?'):<10} {first}")
+    return 0
+
+
+def _cmd_profiles(args) -> int:
+    from neurocl.hardware import load_profile, shipped_profiles
+
+    for name in shipped_profiles():
+        p = load_profile(name)
+        print(f"{name:<10} {p.description}")
     return 0
 
 
@@ -74,12 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="override simulation.seed")
     p.add_argument("--time", type=float, help="override simulation.duration (ms)")
     p.add_argument("--replicas", type=int, help="override simulation.replicas")
+    p.add_argument("--profile", help="hardware profile: a shipped name (see `neurocl profiles`) or a TOML file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("circuits", help="list the shipped circuit specs",
                        epilog="example:\n  neurocl circuits\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=_cmd_circuits)
+    p = sub.add_parser("profiles", help="list the shipped hardware profiles",
+                       epilog="examples:\n  neurocl profiles\n  neurocl run circuits/bas3.toml --profile rram_hfo2 --time 200000\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=_cmd_profiles)
     return parser
 
 

@@ -117,6 +117,7 @@ class RunConfig:
     data: DataSpec
     simulation: Simulation
     learners: tuple
+    profile: str = "ideal"
 
     def to_table(self) -> dict:
         """The resolved config as a TOML-ready dict (every default filled in)."""
@@ -129,16 +130,30 @@ class RunConfig:
         return {
             "name": self.name,
             "engine": self.engine,
+            "profile": self.profile,
             "circuit": as_table(self.circuit),
             "data": as_table(self.data),
             "simulation": as_table(self.simulation),
             "learners": learners,
         }
 
-    def replace(self, **simulation) -> "RunConfig":
-        """A copy with some simulation settings replaced (``seed``, ``duration``, ...)."""
+    def replace(self, profile: str | None = None, **simulation) -> "RunConfig":
+        """A copy with the profile and/or some simulation settings (``seed``, ``duration``, ...)
+        replaced; ``None`` keeps the current value."""
         sim = dataclasses.replace(self.simulation, **{k: v for k, v in simulation.items() if v is not None})
-        return dataclasses.replace(self, simulation=sim)
+        out = dataclasses.replace(self, simulation=sim)
+        if profile is not None:
+            from neurocl.hardware import load_profile
+
+            load_profile(profile)  # validate now
+            out = dataclasses.replace(out, profile=str(profile))
+        return out
+
+    def hardware(self):
+        """The :class:`~neurocl.hardware.HardwareProfile` named by ``profile``."""
+        from neurocl.hardware import load_profile
+
+        return load_profile(self.profile)
 
 
 def _phases_table(ph) -> dict:
@@ -176,7 +191,7 @@ def parse_config(raw: dict, source: str = "<config>") -> RunConfig:
 
 
 def _parse(raw: dict) -> RunConfig:
-    top = {"name", "engine", "circuit", "data", "simulation", "learners"}
+    top = {"name", "engine", "profile", "circuit", "data", "simulation", "learners"}
     unknown = sorted(set(raw) - top)
     if unknown:
         raise ConfigError(f"unknown top-level key '{unknown[0]}' (allowed: {', '.join(sorted(top))})")
@@ -214,7 +229,13 @@ def _parse(raw: dict) -> RunConfig:
         elif "phases" in t:
             raise ConfigError(f"[{section}] rule '{rule_name}' is discrete-time and takes no 'phases'")
         learners.append(LearnerSpec(label, rule, phases))
-    return RunConfig(name, engine, circuit, data, sim, tuple(learners))
+    profile = raw.get("profile", "ideal")
+    if not isinstance(profile, str):
+        raise ConfigError(f"profile must be a shipped profile name or a TOML path, got {profile!r}")
+    from neurocl.hardware import load_profile
+
+    load_profile(profile)
+    return RunConfig(name, engine, circuit, data, sim, tuple(learners), profile)
 
 
 def load_config(path) -> RunConfig:

@@ -3,6 +3,7 @@
 Results format (read by other tools; documented in the README)::
 
     DIR/config.toml            resolved config (every default filled in)
+    DIR/profile.toml           the resolved hardware profile the weights ran on
     DIR/<learner>/metrics.csv  time_ms, replica, one column per metric (unit in the name)
     DIR/<learner>/weights.npz  final parameters of replica 0 (RBM: W visible x hidden, a, c)
                                and of all replicas under the same names with suffix ``_all``
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from neurocl.circuits import RBM, LayeredHopfield
+from neurocl.config import as_table
 from neurocl.engines import get_engine
 from neurocl.experiments.io import savez_atomic, write_text_atomic
 from neurocl.experiments.tasks import make_task
@@ -137,11 +139,13 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
     write_text_atomic(out / "config.toml", dumps(config.to_table()))
     engine = get_engine(config.engine)
     task = make_task_cache(config)
+    profile = config.hardware()
+    write_text_atomic(out / "profile.toml", dumps({k: v for k, v in as_table(profile).items()}))
     metric = main_metric(config.circuit)
     trajs, curves = {}, {}
     for spec in config.learners:
         traj = engine.run(config.circuit, spec.rule, spec.phases, task, config.simulation,
-                          progress=progress, desc=spec.label)
+                          progress=progress, desc=spec.label, profile=profile)
         trajs[spec.label] = traj
         curves[spec.label] = (traj.times, traj.metrics[metric])
         d = out / spec.label

@@ -121,7 +121,7 @@ class NumpyEngine:
     }
 
     def run(self, circuit, rule, phases, task: Task, sim: Simulation, params=None,
-            progress: bool = False, desc: str = "", fast: bool = True) -> Trajectory:
+            progress: bool = False, desc: str = "", fast: bool = True, profile=None) -> Trajectory:
         """Simulate ``sim.duration`` ms of learning and evaluate ``task.evaluate`` at checkpoints.
 
         ``params`` (optional) are the initial parameters; by default ``circuit.init_params``
@@ -129,6 +129,9 @@ class NumpyEngine:
         same weights).  ``fast`` selects the fused kernels for RBMs
         (:mod:`~neurocl.engines.numpy.rbm_kernel`) and one-hidden-layer Hopfield networks
         (:mod:`~neurocl.engines.numpy.hopfield_kernel`); ``fast=False`` runs the reference path.
+        ``profile`` (a :class:`~neurocl.hardware.HardwareProfile`): weights live on devices;
+        every update the rule asks for goes through the device model and the dynamics see
+        read weights (reference path; biases stay ideal: they are neuron parameters).
         """
         if circuit.kind not in self.supports["circuits"]:
             raise UnsupportedFeatureError(self.name, f"circuit '{circuit.kind}'")
@@ -142,6 +145,8 @@ class NumpyEngine:
             return run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress, desc)
         if not isinstance(rule, (ISD, TwoPhase)):
             raise UnsupportedFeatureError(self.name, f"rule {rule!r}")
+        if profile is not None and not profile.is_ideal:
+            fast = False
         if isinstance(circuit, RBM) and fast:
             return _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc)
         if isinstance(circuit, LayeredHopfield) and fast and len(circuit.sizes) == 3:
@@ -153,6 +158,14 @@ class NumpyEngine:
         state = step_fn.state
         positive, start, fresh = phase_table(phases, sim, rng, task.presentation)
         learner = make_learner(rule, getattr(phases, "b"), params)
+        devices = {}
+        if profile is not None and not profile.is_ideal:
+            from neurocl.hardware import SynapseArray
+
+            rng_dev = np.random.default_rng([sim.seed, 2])
+            devices = {name: SynapseArray(profile, params[name], rng_dev) for name in params if name.startswith("W")}
+            for name, dev in devices.items():
+                params[name] = dev.read()
         ckpts = sim.checkpoint_steps()
         times, metrics = [], {}
 
@@ -171,7 +184,11 @@ class NumpyEngine:
                 pos, new = positive[:, k], start[:, k]
                 step_fn(params, pos, fresh[:, k])
                 stat = circuit.statistic(params, state, rule.mean_field)
+                before = {name: params[name].copy() for name in devices}
                 learner.step(params, stat, pos, new, t, sim.dt)
+                for name, dev in devices.items():
+                    dev.request(params[name] - before[name], sim.dt)
+                    params[name] = dev.read()
                 _check_finite(((main, params[main]), ("network state", step_fn.check)), t + sim.dt, k + 1)
                 if k + 1 == ckpts[next_ck]:
                     record(k + 1)
