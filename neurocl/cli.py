@@ -64,6 +64,33 @@ def _cmd_profiles(args) -> int:
     return 0
 
 
+def _cmd_check_theory(args) -> int:
+    from neurocl.config import load_config
+    from neurocl.experiments.check_theory import check_theory, format_rows, plot_rows
+    from neurocl.experiments.io import write_text_atomic
+    from neurocl.hardware import load_profile, shipped_profiles
+
+    spec = SPECS_DIR / f"{args.circuit}.toml" if not str(args.circuit).endswith(".toml") else Path(args.circuit)
+    config = load_config(spec).replace(duration=args.time, seed=args.seed)
+    names = list(shipped_profiles()) if args.profile == "all" else [args.profile]
+    profiles = [load_profile(n) for n in names]
+    print(f"{config.name}: extra change of the exact NLL per update (device vs ideal), "
+          f"{args.states} states of an ideal ISD trajectory, {args.draws} device draws each, "
+          f"update = {args.steps_per_update} integration step(s) of eta dt = "
+          f"{config.learners[0].rule.learning_rate:g} /ms x {config.simulation.dt:g} ms")
+    rows = check_theory(config, profiles, args.states, args.draws, args.steps_per_update, args.seed or 0)
+    table = format_rows(rows)
+    print(table)
+    out = Path(args.out or Path("results") / f"check-theory-{config.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "table.txt", table + "\n")
+    plot_rows(rows, out / "predicted_vs_measured.png")
+    ok = sum(r.agrees for r in rows)
+    print(f"{ok}/{len(rows)} states agree (within 3 s.e. or 10 %); written {out}/table.txt, "
+          f"{out}/predicted_vs_measured.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocl",
@@ -97,6 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  neurocl profiles\n  neurocl run circuits/bas3.toml --profile rram_hfo2 --time 200000\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=_cmd_profiles)
+    p = sub.add_parser(
+        "check-theory", help="Lemma 2.1: predicted vs measured extra NLL change under a hardware profile",
+        epilog="examples:\n  neurocl check-theory --circuit bas3 --profile rram_hfo2\n"
+               "  neurocl check-theory --circuit bas3 --profile all --steps-per-update 20000\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--circuit", default="bas3", help="shipped spec name or TOML path (an RBM with an ISD learner)")
+    p.add_argument("--profile", default="rram_hfo2", help="shipped profile name, TOML path, or 'all'")
+    p.add_argument("--engine", default="numpy", choices=["numpy"], help="engine (lava: issue 4, not yet)")
+    p.add_argument("--states", type=int, default=6, help="trajectory states (checkpoints)")
+    p.add_argument("--draws", type=int, default=1000, help="device noise draws per state")
+    p.add_argument("--steps-per-update", type=int, default=50,
+                   help="integration steps folded into one update (1 = per step; large = large steps)")
+    p.add_argument("--time", type=float, default=2_000_000.0, help="length of the ideal trajectory (ms)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="output folder (default results/check-theory-<circuit>)")
+    p.set_defaults(func=_cmd_check_theory)
     return parser
 
 

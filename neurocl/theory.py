@@ -17,6 +17,7 @@ import numpy as np
 
 __all__ = [
     "predict_delta_loss",
+    "predict_delta_loss_cov",
     "predict_delta_loss_multistep",
     "hessian_trace",
     "noise_prevents_descent",
@@ -72,6 +73,22 @@ def predict_delta_loss(grad, hessian_or_hvp, bias, noise_var: float, dt: float, 
     if noise_var:
         tr = hessian_trace(hessian_or_hvp) if trace is None else trace
         second += 0.5 * noise_var / N * tr
+    return first + second * dt**2
+
+
+def predict_delta_loss_cov(grad, hessian, bias, cov, dt: float) -> float:
+    """Lemma A.1 with a general noise covariance instead of isotropic noise.
+
+    ``<g, bias> dt + 1/2 bias^T H bias dt^2 - 1/2 g^T (H + H^T) bias dt^2 + 1/2 Tr(H C) dt^2``
+    where ``C`` is the covariance of the update direction (gradient units); for ``C = sigma^2
+    f(N) I / N`` this is :func:`predict_delta_loss`.  Device noise is neither isotropic nor
+    spread over every parameter (biases are ideal; shared rounding correlates synapses).
+    """
+    g = np.asarray(grad, float)
+    H = np.asarray(hessian, float)
+    bias = np.broadcast_to(np.asarray(bias, float), g.shape)
+    first = float(g @ bias) * dt
+    second = 0.5 * float(bias @ H @ bias) - 0.5 * float(g @ (H + H.T) @ bias) + 0.5 * float(np.sum(H * np.asarray(cov, float).T))
     return first + second * dt**2
 
 

@@ -144,3 +144,13 @@ def test_theorem_3_2_bias_limit():
 
     assert all(prob(r) == 1.0 for r in np.linspace(0.0, 0.99 * limit, 5))
     assert all(prob(r) == 0.0 for r in np.linspace(1.05, 3.0, 5))
+
+
+def test_covariance_form_reduces_to_lemma_2_1(teacher):
+    from neurocl.theory import predict_delta_loss_cov
+
+    task, w = teacher
+    g, H = task.grad(w), task.hessian()
+    b = np.full(25, 0.07)
+    iso = predict_delta_loss(g, H, b, 0.8, 0.01)
+    assert predict_delta_loss_cov(g, H, b, 0.8 / 25 * np.eye(25), 0.01) == pytest.approx(iso, rel=1e-12)

@@ -16,7 +16,7 @@ import numpy as np
 from neurocl.hardware.device import device_update, draw_device_params
 from neurocl.hardware.profile import HardwareProfile
 
-__all__ = ["UpdateStatistics", "update_statistics", "variance_scaling"]
+__all__ = ["UpdateStatistics", "sample_device_updates", "update_statistics", "variance_scaling"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,21 @@ class UpdateStatistics:
         return float(np.linalg.norm(self.bias))
 
 
+def sample_device_updates(profile: HardwareProfile, w: np.ndarray, ideal_update: np.ndarray,
+                          rng: np.random.Generator, draws: int, device_params=None) -> np.ndarray:
+    """``draws`` realisations of the update a device applies when asked for ``ideal_update``
+    at weights ``w`` (network units), shape ``(draws,) + w.shape``."""
+    ws = profile.weight_scale
+    dev = device_params if device_params is not None else draw_device_params(profile, w.shape, rng)
+    w_dev = np.clip(np.asarray(w, float) / ws, dev.w_min, dev.w_max)
+    du = np.asarray(ideal_update, float) / ws
+    out = np.empty((draws,) + np.shape(w))
+    for i in range(draws):
+        new, _ = device_update(profile, dev, w_dev, du, rng)
+        out[i] = (new - w_dev) * ws
+    return out
+
+
 def update_statistics(profile: HardwareProfile, w: np.ndarray, ideal_update: np.ndarray, scale: float,
                       rng: np.random.Generator, draws: int = 200, device_params=None) -> UpdateStatistics:
     """Monte Carlo over cycle-to-cycle noise and stochastic rounding of one update.
@@ -41,14 +56,7 @@ def update_statistics(profile: HardwareProfile, w: np.ndarray, ideal_update: np.
     to gradient units.  Device-to-device parameters are drawn once (``device_params`` or from
     ``rng``) and held fixed: they are part of the device, not of the update noise.
     """
-    ws = profile.weight_scale
-    dev = device_params if device_params is not None else draw_device_params(profile, w.shape, rng)
-    w_dev = np.clip(np.asarray(w, float) / ws, dev.w_min, dev.w_max)
-    du = np.asarray(ideal_update, float) / ws
-    updates = np.empty((draws,) + w.shape)
-    for i in range(draws):
-        new, _ = device_update(profile, dev, w_dev, du, rng)
-        updates[i] = (new - w_dev) * ws
+    updates = sample_device_updates(profile, w, ideal_update, rng, draws, device_params)
     mean = updates.mean(0)
     bias = (mean - ideal_update) / scale
     noise_var = float(updates.reshape(draws, -1).var(0, ddof=1).sum()) / scale**2
