@@ -89,3 +89,66 @@ def corrupted_step_extra_loss(task: LinearTeacher, w: np.ndarray, bias: np.ndarr
     pair_means = 0.5 * (extra[:n_pairs] + extra[n_pairs:])
     se = pair_means.std(ddof=1) / np.sqrt(n_pairs) if n_pairs > 1 else 0.0
     return float(pair_means.mean()), float(se)
+
+
+# --- multilayer students (Theorems 2.2 and 2.3) -------------------------------------------
+
+def mlp_init(sizes, rng: np.random.Generator) -> list:
+    """Bias-free weights with Xavier (Glorot) uniform initialisation, ``sizes = (d, h, ..., 1)``."""
+    return [rng.uniform(-np.sqrt(6 / (a + b)), np.sqrt(6 / (a + b)), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def mlp_forward(ws, X, relu: bool):
+    """Output of the network and the list of layer activations (input first)."""
+    acts = [X]
+    h = X
+    for i, W in enumerate(ws):
+        h = h @ W
+        if relu and i < len(ws) - 1:
+            h = np.maximum(h, 0.0)
+        acts.append(h)
+    return h, acts
+
+
+def mlp_loss(ws, X, y, relu: bool) -> float:
+    """Mean squared error ``mean (f(x) - y)^2``."""
+    out, _ = mlp_forward(ws, X, relu)
+    return float(np.mean((out[:, 0] - y) ** 2))
+
+
+def mlp_grad(ws, X, y, relu: bool) -> list:
+    """Exact gradient of :func:`mlp_loss` by back-propagation."""
+    out, acts = mlp_forward(ws, X, relu)
+    delta = (2.0 / len(y)) * (out - y[:, None])
+    grads = [None] * len(ws)
+    for i in range(len(ws) - 1, -1, -1):
+        grads[i] = acts[i].T @ delta
+        if i:
+            delta = delta @ ws[i].T
+            if relu:
+                delta = delta * (acts[i] > 0)
+    return grads
+
+
+def variance_impact(ws, X, y, relu: bool, noise_norm: float, dt: float, n_pairs: int,
+                    rng: np.random.Generator):
+    """Measured extra loss change from update noise alone (Lemma 2.1's variance term):
+    mean over antithetic noise pairs of ``L(w - dt g + dt e) - L(w - dt g)``, ``|e| = noise_norm``
+    over all parameters (``sigma^2 f(N) = noise_norm^2``, the same for every network size).
+    Returns ``(mean, standard error)``."""
+    g = mlp_grad(ws, X, y, relu)
+    base = [W - dt * G for W, G in zip(ws, g)]
+    control = mlp_loss(base, X, y, relu)
+    shapes = [W.shape for W in ws]
+    sizes = [W.size for W in ws]
+    E = random_directions(n_pairs, sum(sizes), noise_norm, rng)
+    extra = []
+    for e in E:
+        parts = np.split(e, np.cumsum(sizes)[:-1])
+        extra.append(mlp_loss([B + dt * p.reshape(s) for B, p, s in zip(base, parts, shapes)], X, y, relu) - control)
+    extra = np.array(extra)
+    pairs = 0.5 * (extra[:n_pairs] + extra[n_pairs:])
+    return float(pairs.mean()), float(pairs.std(ddof=1) / np.sqrt(n_pairs))
+
+
+__all__ += ["mlp_init", "mlp_forward", "mlp_loss", "mlp_grad", "variance_impact"]
