@@ -152,3 +152,31 @@ def variance_impact(ws, X, y, relu: bool, noise_norm: float, dt: float, n_pairs:
 
 
 __all__ += ["mlp_init", "mlp_forward", "mlp_loss", "mlp_grad", "variance_impact"]
+
+
+def mlp_flat_grad(ws, X, y, relu: bool) -> np.ndarray:
+    """Gradient of :func:`mlp_loss` as one flat vector."""
+    return np.concatenate([G.ravel() for G in mlp_grad(ws, X, y, relu)])
+
+
+def mlp_unflatten(theta, ws) -> list:
+    """Weights shaped like ``ws`` from a flat vector."""
+    sizes = [W.size for W in ws]
+    return [p.reshape(W.shape) for p, W in zip(np.split(theta, np.cumsum(sizes)[:-1]), ws)]
+
+
+def mlp_hessian(ws, X, y, relu: bool, h: float = 1e-5) -> np.ndarray:
+    """Hessian of :func:`mlp_loss` by central differences of the exact gradient (one pair of
+    gradients per parameter), symmetrised.  For ReLU networks this is the Hessian of the
+    piecewise-quadratic loss away from activation kinks."""
+    theta = np.concatenate([W.ravel() for W in ws])
+    H = np.empty((theta.size, theta.size))
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        H[i] = (mlp_flat_grad(mlp_unflatten(theta + e, ws), X, y, relu)
+                - mlp_flat_grad(mlp_unflatten(theta - e, ws), X, y, relu)) / (2 * h)
+    return 0.5 * (H + H.T)
+
+
+__all__ += ["mlp_flat_grad", "mlp_unflatten", "mlp_hessian"]
