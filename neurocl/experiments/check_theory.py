@@ -139,6 +139,8 @@ def plot_rows(rows, path) -> None:
     ax.plot(lim, lim, color="0.4", ls="--", lw=1, label="measured = predicted")
     ax.set_xscale("symlog", linthresh=1e-9)
     ax.set_yscale("symlog", linthresh=1e-9)
+    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    ax.tick_params(axis="y", labelsize=7)
     ax.set_xlabel("predicted extra NLL change per update (nats)")
     ax.set_ylabel("measured extra NLL change (nats, +- 3 s.e.)")
     ax.legend(frameon=True, fontsize=8)
