@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from neurocl.experiments.teacher import LinearTeacher, random_directions
+from neurocl.experiments.teacher import bias_descent_probability, noise_descent_probability
 from neurocl.plotting import new_figure, save
 from neurocl.theory import bias_descent_limit, noise_descent_bound
 
@@ -21,18 +21,7 @@ from neurocl.theory import bias_descent_limit, noise_descent_bound
 def noise_panel(ax, eta=0.01, seeds=20, pairs=5, n_points=45):
     for inr, color in ((0.0, "C0"), (1.0, "C3")):
         lam_max = np.linspace(20, 900, n_points)
-        probs = []
-        for lam in lam_max:
-            s = np.sqrt(lam / 2)
-            task = LinearTeacher.with_singular_values(np.linspace(s / 2, s, 25), 500, np.random.default_rng(3))
-            rng = np.random.default_rng(4)
-            down = 0
-            for _ in range(seeds):
-                w = rng.uniform(-0.2, 0.2, 25)
-                g = task.grad(w)
-                E = random_directions(pairs, 25, inr * np.linalg.norm(g), rng)
-                down += task.loss(w[None] + eta * (-g[None] + E)).mean() <= task.loss(w)
-            probs.append(down / seeds)
+        probs = [noise_descent_probability(lam, inr, eta, seeds, pairs)[0] for lam in lam_max]
         bound = noise_descent_bound(1.0, inr**2, eta)
         ax.plot(lam_max, probs, "o-", color=color, ms=3, label=f"INR = {inr:g}")
         ax.axvline(bound, color=color, ls="--", lw=1, label=f"largest eigenvalue bound {bound:.0f}")
@@ -48,17 +37,9 @@ def noise_panel(ax, eta=0.01, seeds=20, pairs=5, n_points=45):
 
 def bias_panel(ax, eta=1e-3):
     limit = bias_descent_limit([50.0], eta)
-    task = LinearTeacher.with_singular_values([5.0], 1000, np.random.default_rng(5))
     rng = np.random.default_rng(6)
     rel = np.linspace(0, 3, 40)
-    probs = []
-    for r in rel:
-        ok = 0
-        for _ in range(20):
-            w = rng.uniform(-3, 3, 1)
-            g = task.grad(w)
-            ok += task.loss(w + eta * (-g + r * g)) <= task.loss(w)
-        probs.append(ok / 20)
+    probs = [bias_descent_probability(r, eta, rng=rng) for r in rel]
     ax.plot(rel, probs, "o-", ms=3, color="C2", label="bias along the gradient")
     ax.axvline(limit, color="0.3", ls="--", lw=1, label=f"Theorem 3.2 limit {limit:.2f}")
     ax.set_xlabel("relative bias b / |grad L|")

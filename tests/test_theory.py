@@ -7,7 +7,8 @@ measurement differ by Monte Carlo error over the noise draws only.
 import numpy as np
 import pytest
 
-from neurocl.experiments.teacher import LinearTeacher, corrupted_step_extra_loss, random_directions
+from neurocl.experiments.teacher import (LinearTeacher, bias_descent_probability, corrupted_step_extra_loss,
+                                         noise_descent_probability, random_directions)
 from neurocl.theory import (bias_descent_limit, noise_descent_bound, predict_delta_loss,
                             predict_delta_loss_multistep)
 
@@ -96,31 +97,15 @@ def test_theorem_2_4_bias_impact_linear_in_gradient_norm(teacher):
     assert np.sign(slope) == np.sign(np.polyfit(norms, pred, 1)[0])
 
 
-def _descent_probability(lam_scale, inr, eta=0.01, seeds=20, pairs=5):
-    """Fraction of student seeds whose mean one-step loss change is <= 0 (Fig. 7A/B set-up:
-    summed MSE, d = 25, n = 500, singular values linspace(s/2, s, 25))."""
-    s = np.sqrt(lam_scale / 2.0)
-    task = LinearTeacher.with_singular_values(np.linspace(s / 2, s, 25), 500, np.random.default_rng(3))
-    rng = np.random.default_rng(4)
-    down = 0
-    for _ in range(seeds):
-        w = rng.uniform(-0.2, 0.2, 25)
-        g = task.grad(w)
-        E = random_directions(pairs, 25, inr * np.linalg.norm(g), rng)
-        after = task.loss(w[None] + eta * (-g[None] + E)).mean()
-        down += after <= task.loss(w)
-    return down / seeds, task
-
-
 @pytest.mark.parametrize("inr", [0.0, 1.0])
 def test_theorem_3_1_noise_prevents_descent_into_sharp_minima(inr):
     eta = 0.01
     bound = noise_descent_bound(1.0, inr**2, eta)  # (2/eta)/(1 + INR^2): 200 at INR 0, 100 at INR 1
     # largest eigenvalue 0.9 x bound: descent guaranteed; smallest (= largest / 4) 1.1 x bound: none
-    p_low, task = _descent_probability(0.9 * bound, inr, eta)
+    p_low, task = noise_descent_probability(0.9 * bound, inr, eta)
     lam = np.linalg.eigvalsh(task.hessian())
     assert lam.max() < bound and p_low == 1.0
-    p_high, task = _descent_probability(4 * 1.1 * bound, inr, eta)
+    p_high, task = noise_descent_probability(4 * 1.1 * bound, inr, eta)
     assert np.linalg.eigvalsh(task.hessian()).min() > bound and p_high == 0.0
 
 
@@ -130,17 +115,10 @@ def test_theorem_3_2_bias_limit():
     eta = 1e-3
     limit = bias_descent_limit([50.0], eta)
     assert limit == pytest.approx(0.93, abs=0.01)
-    task = LinearTeacher.with_singular_values([5.0], 1000, np.random.default_rng(5))
     rng = np.random.default_rng(6)
 
     def prob(rel):
-        ok = 0
-        for _ in range(20):
-            w = rng.uniform(-3, 3, 1)
-            g = task.grad(w)
-            b = rel * np.abs(g) * np.sign(g)  # worst case: bias along the gradient
-            ok += task.loss(w + eta * (-g + b)) <= task.loss(w)
-        return ok / 20
+        return bias_descent_probability(rel, eta, rng=rng)
 
     assert all(prob(r) == 1.0 for r in np.linspace(0.0, 0.99 * limit, 5))
     assert all(prob(r) == 0.0 for r in np.linspace(1.05, 3.0, 5))

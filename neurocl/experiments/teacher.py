@@ -180,3 +180,43 @@ def mlp_hessian(ws, X, y, relu: bool, h: float = 1e-5) -> np.ndarray:
 
 
 __all__ += ["mlp_flat_grad", "mlp_unflatten", "mlp_hessian"]
+
+
+# --- Fig. 7 set-ups (Theorems 3.1 and 3.2) --------------------------------------------------
+
+def noise_descent_probability(lam_max: float, inr: float, eta: float = 0.01, seeds: int = 20,
+                              pairs: int = 5, seed: int = 3):
+    """Fraction of student seeds whose mean one-step loss change under noise is <= 0.
+
+    Linear student, summed MSE, ``d = 25``, ``n = 500``; input singular values
+    ``linspace(s/2, s, 25)`` with ``2 s^2 = lam_max`` (Hessian eigenvalues ``lam_max/4 ..
+    lam_max``); noise norm ``inr * |grad|`` over ``pairs`` antithetic pairs.  Returns
+    ``(probability, task)``.
+    """
+    s = np.sqrt(lam_max / 2.0)
+    task = LinearTeacher.with_singular_values(np.linspace(s / 2, s, 25), 500, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    down = 0
+    for _ in range(seeds):
+        w = rng.uniform(-0.2, 0.2, 25)
+        g = task.grad(w)
+        E = random_directions(pairs, 25, inr * np.linalg.norm(g), rng)
+        down += task.loss(w[None] + eta * (-g[None] + E)).mean() <= task.loss(w)
+    return down / seeds, task
+
+
+def bias_descent_probability(relative_bias: float, eta: float = 1e-3, seeds: int = 20,
+                             rng: np.random.Generator | None = None) -> float:
+    """Fraction of seeds whose step with a bias along the gradient (``b = relative_bias |g|``)
+    does not increase the loss: ``d = 1``, summed MSE with Hessian 50 (singular value 5)."""
+    task = LinearTeacher.with_singular_values([5.0], 1000, np.random.default_rng(5))
+    rng = rng if rng is not None else np.random.default_rng(6)
+    ok = 0
+    for _ in range(seeds):
+        w = rng.uniform(-3, 3, 1)
+        g = task.grad(w)
+        ok += task.loss(w + eta * (-g + relative_bias * g)) <= task.loss(w)
+    return ok / seeds
+
+
+__all__ += ["noise_descent_probability", "bias_descent_probability"]
