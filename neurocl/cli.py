@@ -1,4 +1,4 @@
-"""Command line: ``neurocl run | circuits | profiles``.
+"""Command line: ``neurocl run | sweep | check-theory | circuits | profiles``.
 
 User errors (bad config, missing file, diverging run) print one line
 ``neurocl: error: ...`` and exit with status 2; no traceback.
@@ -91,6 +91,15 @@ def _cmd_check_theory(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from neurocl.experiments.sweep import load_sweep, run_sweep
+
+    spec = load_sweep(args.spec)
+    out = args.out or Path("results") / f"sweep-{spec.name}"
+    counts = run_sweep(spec, out, args.executor, args.scheduler, args.workers, progress=not args.no_progress)
+    return 1 if counts["failed"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocl",
@@ -140,6 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="output folder (default results/check-theory-<circuit>)")
     p.set_defaults(func=_cmd_check_theory)
+    p = sub.add_parser(
+        "sweep", help="run a grid of configs (resumable), one results folder per run + a tidy table",
+        epilog="examples:\n  neurocl sweep sweeps/b_sweep.toml\n"
+               "  neurocl sweep sweeps/b_sweep.toml --executor dask --scheduler tcp://127.0.0.1:8786\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("spec", help="sweep spec (TOML): base run config, [overrides], [grid]")
+    p.add_argument("--out", type=Path, help="sweep folder (default results/sweep-<name>)")
+    p.add_argument("--executor", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default: an in-process cluster")
+    p.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 

@@ -34,12 +34,16 @@ class DivergenceError(NeuroclError, FloatingPointError):
     """
 
     def __init__(self, what: str, time: float, step: int):
+        self.what = what
         self.time = float(time)
         self.step = int(step)
         super().__init__(
             f"simulation diverged: {what} became NaN/inf at simulated time t = {time:g} ms "
             f"(integration step {step}); lower the learning rate or the integration step dt"
         )
+
+    def __reduce__(self):  # picklable across processes (sweeps)
+        return (type(self), (self.what, self.time, self.step))
 
 
 class UnsupportedFeatureError(NeuroclError, NotImplementedError):
@@ -49,3 +53,6 @@ class UnsupportedFeatureError(NeuroclError, NotImplementedError):
         self.engine = engine
         self.feature = feature
         super().__init__(f"engine '{engine}' does not support {feature}")
+
+    def __reduce__(self):
+        return (type(self), (self.engine, self.feature))

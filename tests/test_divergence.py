@@ -40,3 +40,14 @@ def test_hopfield_divergence():
     sim = Simulation(dt=0.5, duration=50.0, replicas=1, checkpoints=1)
     with pytest.raises(DivergenceError):
         get_engine("numpy").run(net, ISD(1e308), Alternating(2.0), task, sim)
+
+
+def test_errors_survive_pickling():
+    import pickle
+
+    from neurocl.errors import UnsupportedFeatureError
+
+    e = pickle.loads(pickle.dumps(DivergenceError("W", 2.5, 5)))
+    assert (e.time, e.step) == (2.5, 5) and "t = 2.5 ms" in str(e)
+    u = pickle.loads(pickle.dumps(UnsupportedFeatureError("lava", "rule 'cdk'")))
+    assert "engine 'lava' does not support rule 'cdk'" == str(u)
