@@ -9,11 +9,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("script", ["theorem3_descent.py"])
+TINY = {  # arguments that make an example small enough for the default test run
+    "theorem3_descent.py": [],
+    "b_sweep.py": ["--duration", "20000", "--sweep-dir", "{tmp}/sweep"],
+}
+
+
+@pytest.mark.parametrize("script", sorted(TINY))
 def test_example_runs(tmp_path, script):
     out = tmp_path / "fig.png"
-    res = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
+    extra = [a.replace("{tmp}", str(tmp_path)) for a in TINY[script]]
+    res = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--out", str(out), *extra],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert "wrote" in res.stdout
