@@ -1,4 +1,4 @@
-"""Command line: ``neurocl run | sweep | check-theory | circuits | profiles``.
+"""Command line: ``neurocl run | sweep | check-theory | report | circuits | profiles``.
 
 User errors (bad config, missing file, diverging run) print one line
 ``neurocl: error: ...`` and exit with status 2; no traceback.
@@ -100,6 +100,13 @@ def _cmd_sweep(args) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _cmd_report(args) -> int:
+    from neurocl.experiments.run import report
+
+    report(args.results)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocl",
@@ -161,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_sweep)
+    p = sub.add_parser("report", help="re-plot and summarise a saved results directory",
+                       epilog="example:\n  neurocl report results/bas3\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="a directory written by `neurocl run`")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

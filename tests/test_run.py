@@ -37,6 +37,13 @@ def test_results_directory(tmp_path):
     png = (out / "summary.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(out.rglob("*.tmp"))
+    (out / "summary.png").unlink()
+    rep = subprocess.run([sys.executable, "-m", "neurocl", "report", str(out)], capture_output=True, text=True,
+                         timeout=300)
+    assert rep.returncode == 0, rep.stderr
+    table = [line for line in rep.stdout.splitlines() if line.strip().startswith("200 ")]
+    assert table and table[0] in res.stdout  # the same final row as the run printed
+    assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bas3_short_run_both_learners_learn(tmp_path):

@@ -29,7 +29,7 @@ from neurocl.measure import all_states, rbm_visible_log_probs
 from neurocl.plotting import image_grid, mean_se, new_figure, plot_curves, save
 from neurocl.tomlio import dumps
 
-__all__ = ["run", "main_metric", "format_table", "write_metrics_csv", "read_metrics_csv"]
+__all__ = ["run", "report", "summarise", "main_metric", "format_table", "write_metrics_csv", "read_metrics_csv"]
 
 
 def main_metric(circuit) -> str:
@@ -89,9 +89,9 @@ def _model_samples(params, n, rng):
     return states[rng.choice(len(states), size=n, p=p / p.sum())]
 
 
-def _summary_figure(config, curves, trajs, metric, path):
+def _summary_figure(config, curves, params_by_label, metric, path):
     circuit = config.circuit
-    extra = list(trajs) if isinstance(circuit, (RBM, LayeredHopfield)) else []
+    extra = list(params_by_label) if isinstance(circuit, (RBM, LayeredHopfield)) else []
     fig, axes = new_figure(1 + len(extra))
     ref, ref_label = None, ""
     if metric == "kl_nats" and isinstance(circuit, RBM):
@@ -102,7 +102,7 @@ def _summary_figure(config, curves, trajs, metric, path):
     axes[0].set_title(f"{config.name}: {R} replica{'s' if R > 1 else ''}")
     rng = np.random.default_rng(config.simulation.seed)
     for ax, label in zip(axes[1:], extra):
-        params = trajs[label].params
+        params = params_by_label[label]
         if isinstance(circuit, RBM):
             side = int(round(np.sqrt(circuit.n_visible)))
             if side * side == circuit.n_visible:
@@ -153,12 +153,48 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
         arrays = {k: v[0] for k, v in traj.params.items()}
         arrays.update({f"{k}_all": v for k, v in traj.params.items()})
         savez_atomic(d / "weights.npz", **arrays)
-    _summary_figure(config, curves, trajs, metric, out / "summary.png")
+    summarise(config, out, curves, {k: t.params for k, t in trajs.items()}, echo)
+    return trajs
+
+
+def summarise(config, out, curves: dict, params_by_label: dict, echo=print) -> None:
+    """Write ``out/summary.png`` and echo the checkpoint table of the main metric.
+
+    ``curves``: ``{learner: (times_ms, values[checkpoint, replica])}``; ``params_by_label``:
+    ``{learner: params with a replica axis}``.
+    """
+    out = Path(out)
+    metric = main_metric(config.circuit)
+    _summary_figure(config, curves, params_by_label, metric, out / "summary.png")
     if echo is not None:
         unit = "(nats)" if metric.endswith("nats") else "(%)"
-        R = config.simulation.replicas
+        R = len(next(iter(curves.values()))[1][0])
         echo(f"{metric} at checkpoints" + (f", mean +- standard error over {R} replicas:" if R > 1 else ":"))
         echo(format_table(curves, metric, unit))
         echo(f"results written to {out}/ (config.toml, <learner>/metrics.csv, "
              f"<learner>/weights.npz, summary.png)")
-    return trajs
+
+
+def report(out_dir, echo=print):
+    """Re-plot and summarise a saved results directory (``neurocl report DIR``)."""
+    import tomllib
+
+    from neurocl.config import parse_config
+    from neurocl.errors import ConfigError
+
+    out = Path(out_dir)
+    try:
+        config = parse_config(tomllib.loads((out / "config.toml").read_text()), str(out / "config.toml"))
+    except FileNotFoundError:
+        raise ConfigError(f"{out}: not a results directory (no config.toml)") from None
+    metric = main_metric(config.circuit)
+    curves, params = {}, {}
+    for spec in config.learners:
+        d = out / spec.label
+        if not (d / "metrics.csv").is_file():
+            raise ConfigError(f"{d}: missing metrics.csv (run unfinished?)")
+        times, metrics = read_metrics_csv(d / "metrics.csv")
+        curves[spec.label] = (times, metrics[metric])
+        w = np.load(d / "weights.npz")
+        params[spec.label] = {k[: -len("_all")]: w[k] for k in w.files if k.endswith("_all")}
+    summarise(config, out, curves, params, echo)
