@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-slow bas4 digits clean
+.PHONY: venv demo test test-slow bas4 digits bench clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,9 @@ digits: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/throughput.py
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q

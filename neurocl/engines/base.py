@@ -28,6 +28,9 @@ class Simulation:
         Seed of the ``numpy.random.Generator`` everything random is drawn from.
     checkpoints : int
         Number of evenly spaced evaluation points after ``t = 0``.
+    dtype : {"float64", "float32"}
+        Floating point type of weights and state on the fused kernels (float32: the fast
+        path; theory checks and exactness tests use float64).
     """
 
     dt: float
@@ -35,6 +38,7 @@ class Simulation:
     replicas: int = 1
     seed: int = 0
     checkpoints: int = 20
+    dtype: str = "float64"
 
     def __post_init__(self):
         object.__setattr__(self, "dt", positive("dt", self.dt))
@@ -42,6 +46,9 @@ class Simulation:
         object.__setattr__(self, "replicas", positive_int("replicas", self.replicas))
         object.__setattr__(self, "seed", int(non_negative("seed", self.seed)))
         object.__setattr__(self, "checkpoints", positive_int("checkpoints", self.checkpoints))
+        from neurocl.validate import one_of
+
+        one_of("dtype", self.dtype, {"float64", "float32"})
         if self.dt > self.duration:
             from neurocl.errors import ConfigError
 

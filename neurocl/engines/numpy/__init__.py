@@ -126,7 +126,7 @@ class NumpyEngine:
 
         ``params`` (optional) are the initial parameters; by default ``circuit.init_params``
         with a generator seeded by ``sim.seed`` (so learners with the same seed start from the
-        same weights).  ``fast`` selects the fused kernels for RBMs
+        same weights).  ``fast`` (True, or ``"dense"``/``"event"`` for RBMs) selects the fused kernels for RBMs
         (:mod:`~neurocl.engines.numpy.rbm_kernel`) and one-hidden-layer Hopfield networks
         (:mod:`~neurocl.engines.numpy.hopfield_kernel`); ``fast=False`` runs the reference path.
         ``profile`` (a :class:`~neurocl.hardware.HardwareProfile`): weights live on devices;
@@ -148,7 +148,8 @@ class NumpyEngine:
         if profile is not None and not profile.is_ideal:
             fast = False
         if isinstance(circuit, RBM) and fast:
-            return _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc)
+            kernel = fast if isinstance(fast, str) else "auto"
+            return _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, kernel)
         if isinstance(circuit, LayeredHopfield) and fast and len(circuit.sizes) == 3:
             return _run_hopfield_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc)
         if isinstance(circuit, LayeredHopfield):
@@ -261,11 +262,11 @@ class _flow_stepper:
             self.state[self.out][pos] = self.target[pos]
 
 
-def _run_blocks(sim, task, params, positive, progress, desc, advance, what):
+def _run_blocks(sim, task, params, positive, progress, desc, advance, what, block=4096):
     """Checkpoints, progress and divergence reporting around a fused kernel.
 
-    ``advance(k0, K)`` runs steps ``k0 .. k0+K-1`` and returns the first failing step within
-    the block, or -1.
+    ``advance(k0, K)`` runs steps ``k0 .. k0+K-1`` (at most ``block``) and returns the first
+    failing step within the block, or -1.
     """
     times, metrics = [], {}
 
@@ -276,7 +277,6 @@ def _run_blocks(sim, task, params, positive, progress, desc, advance, what):
 
     ckpts = sim.checkpoint_steps()
     record(0)
-    block = 4096
     with _progress(sim.duration, desc, progress) as bar:
         for k_lo, k_hi in zip(ckpts[:-1], ckpts[1:]):
             for k0 in range(k_lo, k_hi, block):
@@ -309,35 +309,59 @@ def _accumulators(rule, params):
     return {k: np.zeros((v.shape[0], 2) + v.shape[1:]) for k, v in params.items()}
 
 
-def _contiguous(params):
+EVENT_KERNEL_MIN_SYNAPSES = 10_000
+
+
+def _contiguous(params, dtype=np.float64):
     for k in params:
-        params[k] = np.ascontiguousarray(params[k], dtype=np.float64)
+        params[k] = np.ascontiguousarray(params[k], dtype=dtype)
 
 
-def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc):
-    """RBM with ISD or TwoPhase through the fused kernel, in blocks between checkpoints."""
+def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, kernel="auto"):
+    """RBM with ISD or TwoPhase through a fused kernel, in blocks between checkpoints.
+
+    ``kernel``: ``"dense"`` (:mod:`~neurocl.engines.numpy.rbm_kernel`), ``"event"``
+    (:mod:`~neurocl.engines.numpy.rbm_event_kernel`: ISD with the mean-field statistic only)
+    or ``"auto"`` (event for ISD on at least 10,000 synapses).
+    """
     from neurocl.engines.numpy.rbm_kernel import rbm_chunk
 
-    _contiguous(params)
+    dtype = np.dtype(sim.dtype)
+    _contiguous(params, dtype)
     R, nv, nh = params["W"].shape
-    state = circuit.init_state(rng_init, R)
+    event_ok = isinstance(rule, ISD) and rule.mean_field
+    if kernel == "auto":
+        kernel = "event" if event_ok and nv * nh >= EVENT_KERNEL_MIN_SYNAPSES else "dense"
+    if kernel == "event" and not event_ok:
+        raise UnsupportedFeatureError("numpy (event kernel)", f"rule {rule!r}")
+    state = {k: v.astype(dtype) for k, v in circuit.init_state(rng_init, R).items()}
     positive, start, fresh = phase_table(phases, sim, rng, task.presentation)
-    data = np.ascontiguousarray(task.clamp, dtype=np.float64)
+    data = np.ascontiguousarray(task.clamp, dtype=dtype)
     p_res = 1.0 - np.exp(-sim.dt / circuit.tau_n)
     acc = _accumulators(rule, params)
     t_acc = np.zeros((R, 2))
 
     def advance(k0, K):
-        U = rng.random((K, R, nh + nv))
+        U = rng.random((K, R, nh + nv), dtype=dtype)
         idx = rng.integers(len(data), size=(K, R))
         rid, eta_dt, w_pos, w_neg, eta_now = _rule_args(rule, phases, sim, k0, K)
+        sl = slice(k0, k0 + K)
+        if kernel == "event":
+            from neurocl.engines.numpy.rbm_event_kernel import rbm_event_chunk
+
+            bad = rbm_event_chunk(params["W"], params["a"], params["c"], state["v"], state["h"],
+                                  positive[:, sl], start[:, sl], fresh[:, sl], data, idx, U, p_res,
+                                  eta_dt, w_pos, w_neg, 64)
+            bad = bad[bad >= 0]
+            return int(bad.min()) if bad.size else -1
         return rbm_chunk(params["W"], params["a"], params["c"], state["v"], state["h"],
-                         positive[:, k0:k0 + K], start[:, k0:k0 + K], fresh[:, k0:k0 + K],
-                         data, idx, U, p_res,
+                         positive[:, sl], start[:, sl], fresh[:, sl], data, idx, U, p_res,
                          rid, eta_dt, w_pos, w_neg, rule.mean_field,
                          acc["W"], acc["a"], acc["c"], t_acc, eta_now)
 
-    return _run_blocks(sim, task, params, positive, progress, desc, advance, "weights")
+    # random numbers are drawn per block; keep a block's draws below half the weights' size
+    block = int(min(4096, max(16, 0.5 * nv * nh / (nv + nh))))
+    return _run_blocks(sim, task, params, positive, progress, desc, advance, "weights", block)
 
 
 def _run_hopfield_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc):
