@@ -12,7 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = {  # arguments that make an example small enough for the default test run
     "theorem3_descent.py": [],
     "b_sweep.py": ["--duration", "20000", "--sweep-dir", "{tmp}/sweep"],
+    "phase_laws.py": ["--duration", "20000", "--sweep-dir", "{tmp}/sweep"],
+    "isd_vs_twophase.py": ["--duration", "20000", "--results", "{tmp}/results"],
+    "lemma21_profiles.py": ["--states", "2", "--draws", "50"],
 }
+
+
+def test_every_example_has_a_smoke_test():
+    assert {p.name for p in (ROOT / "examples").glob("*.py")} == set(TINY)
 
 
 @pytest.mark.parametrize("script", sorted(TINY))

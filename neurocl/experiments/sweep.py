@@ -16,7 +16,8 @@ Each run's resolved config is hashed (SHA-256 of its canonical TOML); its result
 when finished, so a finished run is never recomputed and stays byte-identical, and a killed
 sweep loses only the runs in flight.  A failed run is recorded in ``OUT/failed/<hash>.json``
 with its error (and retried by the next invocation); it does not stop the sweep.
-``OUT/results.csv`` is the tidy table: one row per run, learner, checkpoint and replica.
+``OUT/results.csv`` is the tidy table: one row per run, learner, checkpoint and replica
+(grid values that are tables or lists are written as JSON).
 
 Executors: ``"local"`` (a ``concurrent.futures.ProcessPoolExecutor`` on this machine) or
 ``"dask"`` (a ``dask.distributed.Client`` on any scheduler address, e.g. a ``LocalCluster`` or
@@ -150,9 +151,10 @@ def _tidy_table(out: Path, points: list) -> None:
             if writer is None:
                 writer = csv.writer(buf, lineterminator="\n")
                 writer.writerow(["run", *values.keys(), "learner", "time_ms", "replica", *names])
+            cells = [json.dumps(v) if isinstance(v, (dict, list)) else v for v in values.values()]
             for i, t in enumerate(times):
                 for r in range(metrics[names[0]].shape[1]):
-                    writer.writerow([key, *values.values(), learner_dir.name, f"{t:g}", r,
+                    writer.writerow([key, *cells, learner_dir.name, f"{t:g}", r,
                                      *(f"{metrics[n][i, r]:.6g}" for n in names)])
     write_text_atomic(out / "results.csv", buf.getvalue())
 

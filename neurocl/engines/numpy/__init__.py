@@ -359,8 +359,9 @@ def _run_rbm_fast(circuit, rule, phases, task, sim, params, rng, rng_init, progr
                          rid, eta_dt, w_pos, w_neg, rule.mean_field,
                          acc["W"], acc["a"], acc["c"], t_acc, eta_now)
 
-    # random numbers are drawn per block; keep a block's draws below half the weights' size
-    block = int(min(4096, max(16, 0.5 * nv * nh / (nv + nh))))
+    # random numbers are drawn per block: at most max(1 MiB, half the weights) of them
+    step_bytes = R * (nv + nh) * dtype.itemsize
+    block = int(min(4096, max(16, max(2**20, 0.5 * params["W"].nbytes) // step_bytes)))
     return _run_blocks(sim, task, params, positive, progress, desc, advance, "weights", block)
 
 
