@@ -95,7 +95,10 @@ def _summary_figure(config, curves, params_by_label, metric, path):
     fig, axes = new_figure(1 + len(extra))
     ref, ref_label = None, ""
     if metric == "kl_nats" and isinstance(circuit, RBM):
-        ref = float(np.log(2**circuit.n_visible / len(np.unique(make_task_cache(config).clamp, axis=0))))
+        from neurocl.experiments.tasks import load_dataset
+
+        patterns = np.unique((load_dataset(config.data)[0] > 0.5), axis=0)
+        ref = float(np.log(2**circuit.n_visible / len(patterns)))
         ref_label = f"uniform model ({ref:.2f} nats)"
     plot_curves(axes[0], curves, metric, ref, ref_label)
     R = len(next(iter(curves.values()))[1][0])
@@ -117,17 +120,6 @@ def _summary_figure(config, curves, params_by_label, metric, path):
     save(fig, path)
 
 
-_TASKS: dict = {}
-
-
-def make_task_cache(config):
-    key = (config.circuit, config.data)
-    if key not in _TASKS:
-        _TASKS.clear()
-        _TASKS[key] = make_task(config.circuit, config.data)
-    return _TASKS[key]
-
-
 def run(config, out_dir, progress: bool = True, echo=print) -> dict:
     """Run every learner of ``config`` at equal simulated time and write the results directory.
 
@@ -138,7 +130,7 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "config.toml", dumps(config.to_table()))
     engine = get_engine(config.engine)
-    task = make_task_cache(config)
+    task = make_task(config.circuit, config.data)
     profile = config.hardware()
     write_text_atomic(out / "profile.toml", dumps({k: v for k, v in as_table(profile).items()}))
     metric = main_metric(config.circuit)
