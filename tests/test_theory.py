@@ -172,3 +172,21 @@ def test_lemma_2_1_grid_relu_student():
     assert r2 >= 0.95, r2
     ok = (np.abs(meas - pred) <= 3 * se) | (np.abs(meas - pred) <= 0.06 * np.abs(pred))
     assert ok.all(), [(p, m, s) for p, m, s, o in zip(pred, meas, se, ok) if not o]
+
+
+def test_gradient_flow_follows_the_exact_gradient():
+    """A short flow moves along -grad NLL (first order), and the always-on bias estimate of an
+    ISD window is finite with a positive noise floor."""
+    from neurocl.circuits import RBM
+    from neurocl.data import bars_and_stripes
+    from neurocl.measure.always_on_bias import always_on_bias, gradient_flow
+    from neurocl.measure.rbm_hessian import flatten, rbm_nll_grad_hessian
+
+    data = bars_and_stripes(2)
+    rng = np.random.default_rng(0)
+    W, a, c = rng.normal(0, 0.5, (4, 3)), rng.normal(0, 0.3, 4), rng.normal(0, 0.3, 3)
+    _, g, _ = rbm_nll_grad_hessian(W, a, c, data)
+    moved = flatten(*gradient_flow(W, a, c, data, 1e-3, 1.0, steps=10)) - flatten(W, a, c)
+    np.testing.assert_allclose(moved, -1e-3 * g, rtol=1e-3, atol=1e-12)
+    est = always_on_bias(RBM(4, 3), data, {"W": W, "a": a, "c": c}, 1e-3, 4.0, 400.0, replicas=8)
+    assert np.isfinite(est.relative_bias) and est.se > 0
