@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-slow bas4 digits bench clean
+.PHONY: venv demo test test-slow bas4 digits bench gallery clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
+
+gallery: $(STAMP)
+	for f in examples/*.py; do $(PY) $$f || exit 1; done
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
