@@ -46,3 +46,15 @@ def test_event_kernel_limits():
                                 Simulation(dt=1.0, duration=100.0), fast="event")
     with pytest.raises(DivergenceError):
         _run("event", rule=ISD(1e308), duration=500.0)
+
+
+@pytest.mark.parametrize("rule", [__import__("neurocl").CDk(0.05, k=1), __import__("neurocl").PCD(0.05)],
+                         ids=["cd1", "pcd"])
+def test_discrete_time_references_learn_bas3(rule):
+    """CD-1 and PCD (minibatch 10, 2000 updates, 3 replicas): KL well below the uniform 3.60."""
+    task = Task(clamp=DATA, evaluate=lambda p: {"kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], DATA)
+                                                              for r in range(p["W"].shape[0])]})
+    traj = get_engine("numpy").run(RBM(9, 16, init_scale=0.1), rule, None, task,
+                                   Simulation(dt=1.0, duration=2000.0, replicas=3, checkpoints=2))
+    kl = traj.metrics["kl_nats"]
+    assert kl[0].mean() > 3.5 and kl[-1].mean() < 2.5, kl

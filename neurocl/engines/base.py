@@ -8,7 +8,7 @@ import numpy as np
 
 from neurocl.validate import non_negative, positive, positive_int
 
-__all__ = ["Simulation", "Task", "Trajectory"]
+__all__ = ["Simulation", "Task", "Trajectory", "Checkpoints"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,23 @@ class Trajectory:
     metrics: dict
     params: dict
     info: dict = field(default_factory=dict)
+
+
+class Checkpoints:
+    """Records ``task.evaluate(params)`` at the simulation's checkpoint steps (thin state)."""
+
+    def __init__(self, sim: Simulation, task: Task, params: dict):
+        self.sim, self.task, self.params = sim, task, params
+        self.steps = sim.checkpoint_steps()
+        self.times: list = []
+        self.metrics: dict = {}
+
+    def record(self, k: int) -> None:
+        """Evaluate the metrics after ``k`` integration steps."""
+        self.times.append(k * self.sim.dt)
+        for name, val in self.task.evaluate(self.params).items():
+            self.metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
+
+    def trajectory(self, info=None) -> "Trajectory":
+        return Trajectory(np.array(self.times), {n: np.array(v) for n, v in self.metrics.items()},
+                          self.params, info or {})

@@ -22,7 +22,7 @@ import numpy as np
 from neurocl.circuits import RBM, BoltzmannMachine, LayeredHopfield
 from neurocl.circuits._math import sigmoid
 from neurocl.engines import register
-from neurocl.engines.base import Simulation, Task, Trajectory
+from neurocl.engines.base import Checkpoints, Simulation, Task, Trajectory
 from neurocl.engines.numpy.discrete import run_contrastive_divergence
 from neurocl.engines.numpy.plasticity import make_learner
 from neurocl.errors import DivergenceError, UnsupportedFeatureError
@@ -167,15 +167,9 @@ class NumpyEngine:
             devices = {name: SynapseArray(profile, params[name], rng_dev) for name in params if name.startswith("W")}
             for name, dev in devices.items():
                 params[name] = dev.read()
-        ckpts = sim.checkpoint_steps()
-        times, metrics = [], {}
-
-        def record(k):
-            times.append(k * sim.dt)
-            for name, val in task.evaluate(params).items():
-                metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
-
-        record(0)
+        cp = Checkpoints(sim, task, params)
+        ckpts = cp.steps
+        cp.record(0)
         next_ck = 1
         chunk = max(1, sim.n_steps // 200)
         main = next(iter(params))
@@ -192,12 +186,11 @@ class NumpyEngine:
                     params[name] = dev.read()
                 _check_finite(((main, params[main]), ("network state", step_fn.check)), t + sim.dt, k + 1)
                 if k + 1 == ckpts[next_ck]:
-                    record(k + 1)
+                    cp.record(k + 1)
                     next_ck += 1
                 if (k + 1) % chunk == 0:
                     bar.update(chunk * sim.dt)
-        return Trajectory(np.array(times), {n: np.array(v) for n, v in metrics.items()}, params,
-                          {"phase_fraction_positive": float(positive.mean())})
+        return cp.trajectory({"phase_fraction_positive": float(positive.mean())})
 
 
 class _glauber_stepper:
@@ -268,15 +261,9 @@ def _run_blocks(sim, task, params, positive, progress, desc, advance, what, bloc
     ``advance(k0, K)`` runs steps ``k0 .. k0+K-1`` (at most ``block``) and returns the first
     failing step within the block, or -1.
     """
-    times, metrics = [], {}
-
-    def record(k):
-        times.append(k * sim.dt)
-        for name, val in task.evaluate(params).items():
-            metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
-
-    ckpts = sim.checkpoint_steps()
-    record(0)
+    cp = Checkpoints(sim, task, params)
+    ckpts = cp.steps
+    cp.record(0)
     with _progress(sim.duration, desc, progress) as bar:
         for k_lo, k_hi in zip(ckpts[:-1], ckpts[1:]):
             for k0 in range(k_lo, k_hi, block):
@@ -285,9 +272,8 @@ def _run_blocks(sim, task, params, positive, progress, desc, advance, what, bloc
                 if bad >= 0:
                     raise DivergenceError(what, (k0 + bad + 1) * sim.dt, k0 + bad + 1)
                 bar.update(K * sim.dt)
-            record(k_hi)
-    return Trajectory(np.array(times), {n: np.array(v) for n, v in metrics.items()}, params,
-                      {"phase_fraction_positive": float(positive.mean())})
+            cp.record(k_hi)
+    return cp.trajectory({"phase_fraction_positive": float(positive.mean())})
 
 
 def _rule_args(rule, phases, sim, k0, K):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurocl.circuits._math import sigmoid
-from neurocl.engines.base import Trajectory
+from neurocl.engines.base import Checkpoints
 from neurocl.errors import DivergenceError
 
 __all__ = ["run_contrastive_divergence"]
@@ -28,15 +28,9 @@ def run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress=F
     R, B = sim.replicas, rule.batch_size
     W, a, c = params["W"], params["a"], params["c"]
     chains = (rng.random((R, B, circuit.n_visible)) < 0.5).astype(float)
-    ckpts = sim.checkpoint_steps()
-    times, metrics = [], {}
-
-    def record(k):
-        times.append(k * sim.dt)
-        for name, val in task.evaluate(params).items():
-            metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
-
-    record(0)
+    cp = Checkpoints(sim, task, params)
+    ckpts = cp.steps
+    cp.record(0)
     next_ck = 1
     with _progress(sim.duration, desc, progress) as bar:
         for k in range(sim.n_steps):
@@ -56,7 +50,7 @@ def run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress=F
             if not np.isfinite(W.sum()):
                 raise DivergenceError("W", (k + 1) * sim.dt, k + 1)
             if k + 1 == ckpts[next_ck]:
-                record(k + 1)
+                cp.record(k + 1)
                 next_ck += 1
             bar.update(sim.dt)
-    return Trajectory(np.array(times), {n: np.array(v) for n, v in metrics.items()}, params)
+    return cp.trajectory()
