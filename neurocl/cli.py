@@ -22,6 +22,7 @@ EPILOG = """examples:
   neurocl circuits                               list the shipped circuit specs
   neurocl profiles                               list the shipped hardware profiles
   neurocl run circuits/bas3.toml --profile loihi2 --time 200000
+  neurocl run circuits/bas3.toml --engine brian2 --time 20000   Brian2 network, raster.png per learner
 """
 
 
@@ -29,8 +30,8 @@ def _cmd_run(args) -> int:
     from neurocl.config import load_config
     from neurocl.experiments.run import run
 
-    config = load_config(args.spec).replace(profile=args.profile, seed=args.seed, duration=args.time,
-                                            replicas=args.replicas)
+    config = load_config(args.spec).replace(profile=args.profile, engine=args.engine, seed=args.seed,
+                                            duration=args.time, replicas=args.replicas)
     out = args.out or Path("results") / Path(args.spec).stem
     sim = config.simulation
     print(f"{config.name}: {config.circuit.kind} on {config.data.name}, engine {config.engine}, "
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time", type=float, help="override simulation.duration (ms)")
     p.add_argument("--replicas", type=int, help="override simulation.replicas")
     p.add_argument("--profile", help="hardware profile: a shipped name (see `neurocl profiles`) or a TOML file")
+    p.add_argument("--engine", help="override the spec's engine (numpy, brian2) with its default options")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("circuits", help="list the shipped circuit specs",

@@ -118,6 +118,7 @@ class RunConfig:
     simulation: Simulation
     learners: tuple
     profile: str = "ideal"
+    engine_options: dict = dataclasses.field(default_factory=dict)
 
     def to_table(self) -> dict:
         """The resolved config as a TOML-ready dict (every default filled in)."""
@@ -129,7 +130,7 @@ class RunConfig:
             learners[spec.label] = t
         return {
             "name": self.name,
-            "engine": self.engine,
+            "engine": {"name": self.engine, **self.engine_options} if self.engine_options else self.engine,
             "profile": self.profile,
             "circuit": as_table(self.circuit),
             "data": as_table(self.data),
@@ -137,11 +138,14 @@ class RunConfig:
             "learners": learners,
         }
 
-    def replace(self, profile: str | None = None, **simulation) -> "RunConfig":
-        """A copy with the profile and/or some simulation settings (``seed``, ``duration``, ...)
-        replaced; ``None`` keeps the current value."""
+    def replace(self, profile: str | None = None, engine: str | None = None, **simulation) -> "RunConfig":
+        """A copy with the profile, the engine (its options reset to defaults) and/or some
+        simulation settings (``seed``, ``duration``, ...) replaced; ``None`` keeps the current value."""
         sim = dataclasses.replace(self.simulation, **{k: v for k, v in simulation.items() if v is not None})
         out = dataclasses.replace(self, simulation=sim)
+        if engine is not None and engine != self.engine:
+            _validate_engine(engine, {})
+            out = dataclasses.replace(out, engine=engine, engine_options={})
         if profile is not None:
             from neurocl.hardware import load_profile
 
@@ -199,7 +203,7 @@ def _parse(raw: dict) -> RunConfig:
         if key not in raw:
             raise ConfigError(f"missing table [{key}]")
     name = raw.get("name", "run")
-    engine = raw.get("engine", "numpy")
+    engine, engine_options = _parse_engine(raw.get("engine", "numpy"))
     if not isinstance(name, str) or not name:
         raise ConfigError(f"name must be a non-empty string, got {name!r}")
     circuit_table = raw["circuit"]
@@ -235,7 +239,25 @@ def _parse(raw: dict) -> RunConfig:
     from neurocl.hardware import load_profile
 
     load_profile(profile)
-    return RunConfig(name, engine, circuit, data, sim, tuple(learners), profile)
+    return RunConfig(name, engine, circuit, data, sim, tuple(learners), profile, engine_options)
+
+
+def _parse_engine(value):
+    """``engine = "numpy"`` or an ``[engine]`` table ``{name = "brian2", units = ..., ...}``."""
+    if isinstance(value, str):
+        name, options = value, {}
+    elif isinstance(value, dict) and isinstance(value.get("name"), str):
+        name, options = value["name"], {k: v for k, v in value.items() if k != "name"}
+    else:
+        raise ConfigError(f"engine must be an engine name or a table with a 'name' key, got {value!r}")
+    _validate_engine(name, options)
+    return name, options
+
+
+def _validate_engine(name, options):
+    from neurocl.engines import get_engine
+
+    get_engine(name, **options)  # unknown names and bad options raise ConfigError here
 
 
 def load_config(path) -> RunConfig:

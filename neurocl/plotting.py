@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["new_figure", "plot_curves", "image_grid", "save"]
+__all__ = ["new_figure", "plot_curves", "image_grid", "save", "shade_phases", "raster_figure"]
 
 METRIC_LABELS = {
     "kl_nats": "KL(data || model) (nats)",
@@ -80,6 +80,55 @@ def image_grid(ax, images: np.ndarray, shape: tuple, ncols: int, title: str, cma
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+
+
+def shade_phases(ax, t_ms: np.ndarray, z: np.ndarray, color="#f4c542", label="positive (clamped) phase"):
+    """Shade the time spans where ``z`` (the phase sign per recorded step) is positive."""
+    z = np.asarray(z) > 0.5
+    if not len(t_ms):
+        return
+    dt = float(t_ms[1] - t_ms[0]) if len(t_ms) > 1 else 1.0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], z.astype(int), [0]])))
+    for k, (lo, hi) in enumerate(zip(edges[::2], edges[1::2])):
+        ax.axvspan(t_ms[lo], t_ms[hi - 1] + dt, color=color, alpha=0.35, lw=0, label=label if k == 0 else None)
+
+
+def raster_figure(raster: dict, params: dict, label: str, path) -> None:
+    """Unit raster of replica 0 (``"start"`` and ``"end"`` windows of learning) with positive
+    phases shaded, and the learned weights ``W`` (visible x hidden) of replica 0.
+
+    ``raster[window]`` holds ``t_ms``, the phase sign ``z`` and one ``(units, steps)`` array per
+    layer: unit states (Glauber) or spikes (spiking units).
+    """
+    windows = [w for w in ("start", "end") if w in raster]
+    fig, axes = new_figure(len(windows) + 1, width=4.6, height=3.6)
+    for ax, window in zip(axes, windows):
+        rec = raster[window]
+        t0 = float(rec["t_ms"][0])
+        t = rec["t_ms"] - t0
+        shade_phases(ax, t, rec["z"])
+        offset = 0
+        layers = [k for k in rec if k not in ("t_ms", "z")]
+        for i, layer in enumerate(layers):
+            events = np.asarray(rec[layer]) > 0.5
+            units, steps = np.nonzero(events)
+            ax.scatter(t[steps], units + offset, s=3, marker="|", color=f"C{i}", label=f"layer {layer}")
+            offset += events.shape[0] + 1
+        ax.set_xlabel(f"time since t = {t0 / 1000:g} s (ms)")
+        ax.set_ylabel("unit (visible below, hidden above)")
+        ax.set_title(f"{label}: {window} of learning (replica 0)")
+        ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+        ax.grid(False)
+    W = np.asarray(params["W"])[0]
+    ax = axes[-1]
+    lim = float(np.abs(W).max()) or 1.0
+    im = ax.imshow(W, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+    ax.set_xlabel("hidden unit")
+    ax.set_ylabel("visible unit")
+    ax.set_title(f"{label}: learned weights W (replica 0)")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="weight (dimensionless, energy units)")
+    save(fig, path)
 
 
 def save(fig, path) -> None:

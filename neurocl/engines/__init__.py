@@ -27,8 +27,9 @@ def register(name: str):
     return deco
 
 
-def get_engine(name: str):
-    """An instance of the engine registered as ``name``.
+def get_engine(name: str, **options):
+    """An instance of the engine registered as ``name``, built with its ``options`` (the
+    ``[engine]`` table of a circuit spec; each engine validates its own).
 
     Engines with optional heavy dependencies are imported here on first use only.
     """
@@ -36,10 +37,13 @@ def get_engine(name: str):
         _import_builtin(name)
     if name not in ENGINES:
         raise ConfigError(f"engine = {name!r} is not one of {sorted(set(ENGINES) | set(_BUILTIN))}")
-    return ENGINES[name]()
+    try:
+        return ENGINES[name](**options)
+    except TypeError as exc:
+        raise ConfigError(f"[engine] options for '{name}': {exc}") from None
 
 
-_BUILTIN = {"numpy": "neurocl.engines.numpy"}
+_BUILTIN = {"numpy": "neurocl.engines.numpy", "brian2": "neurocl.engines.brian2"}
 
 
 def _import_builtin(name: str) -> None:

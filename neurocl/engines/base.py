@@ -69,7 +69,7 @@ class Task:
     ``clamp`` rows are what a positive phase clamps (visible patterns for a Boltzmann
     machine, one-hot targets for a layered Hopfield net); ``inputs`` rows (optional) are
     clamped in both phases (images).  ``evaluate(params) -> {name: (R,) array}`` computes
-    the metrics recorded at checkpoints.  ``presentation`` (ms): a sample stays clamped at
+    the metrics recorded at checkpoints (``None``: none).  ``presentation`` (ms): a sample stays clamped at
     least this long; a fresh one is drawn at the first positive phase after that (0: every
     positive phase draws a fresh sample).
     """
@@ -106,6 +106,8 @@ class Checkpoints:
     def record(self, k: int) -> None:
         """Evaluate the metrics after ``k`` integration steps."""
         self.times.append(k * self.sim.dt)
+        if self.task.evaluate is None:   # no metrics asked for: parameters only
+            return
         for name, val in self.task.evaluate(self.params).items():
             self.metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
 

@@ -8,6 +8,8 @@ Results format (read by other tools; documented in the README)::
     DIR/<learner>/weights.npz  final parameters of replica 0 (RBM: W visible x hidden, a, c)
                                and of all replicas under the same names with suffix ``_all``
     DIR/summary.png            metric against simulated time (mean +- s.e.) and model samples
+    DIR/<learner>/raster.png   (Brian2 engine) unit raster with phase shading at the start and
+                               end of learning, and the learned weights
 
 Every file is written atomically.
 """
@@ -129,7 +131,7 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "config.toml", dumps(config.to_table()))
-    engine = get_engine(config.engine)
+    engine = get_engine(config.engine, **config.engine_options)
     task = make_task(config.circuit, config.data)
     profile = config.hardware()
     write_text_atomic(out / "profile.toml", dumps({k: v for k, v in as_table(profile).items()}))
@@ -145,6 +147,10 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
         arrays = {k: v[0] for k, v in traj.params.items()}
         arrays.update({f"{k}_all": v for k, v in traj.params.items()})
         savez_atomic(d / "weights.npz", **arrays)
+        if traj.info.get("raster"):
+            from neurocl.plotting import raster_figure
+
+            raster_figure(traj.info["raster"], traj.params, spec.label, d / "raster.png")
     summarise(config, out, curves, {k: t.params for k, t in trajs.items()}, echo)
     return trajs
 
