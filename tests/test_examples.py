@@ -17,6 +17,8 @@ TINY = {  # arguments that make an example small enough for the default test run
     "lemma21_profiles.py": ["--states", "2", "--draws", "50"],
     "always_on_bias.py": ["--replicas", "8", "--window", "500", "--taus", "2,8", "--etas", "1e-3"],
     "noise_bias_heatmap.py": ["--epochs", "3", "--seeds", "1"],
+    "brian2_raster.py": ["--duration", "400", "--record", "100", "--target", "numpy"],
+    "lava_deployment.py": ["--duration", "500", "--results", "{tmp}/none"],
 }
 
 

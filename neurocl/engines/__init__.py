@@ -43,7 +43,7 @@ def get_engine(name: str, **options):
         raise ConfigError(f"[engine] options for '{name}': {exc}") from None
 
 
-_BUILTIN = {"numpy": "neurocl.engines.numpy", "brian2": "neurocl.engines.brian2"}
+_BUILTIN = {"numpy": "neurocl.engines.numpy", "brian2": "neurocl.engines.brian2", "lava": "neurocl.engines.lava"}
 
 
 def _import_builtin(name: str) -> None:

@@ -1,0 +1,106 @@
+"""An RBM as a Lava network: two :class:`GibbsUnits` layers, ``Dense`` (deployment) or
+``LearningDense`` (on-chip ISD) connections both ways, and a :class:`PhaseProcess`.
+
+Block Gibbs sampling through Lava's one-step ``Dense`` delay: the visible layer resamples on
+even steps from the hidden state of the step before, the hidden layer on odd steps from the
+visible state of the step before (``GibbsUnits.block``), so two Lava time steps are one Gibbs
+sweep of ``dt`` ms and the chain's stationary law is the RBM's Boltzmann law.
+
+On-chip ISD (Williams et al. 2023, Eq. 6) uses ``Loihi3FLearningRule`` with post-synaptic
+learning neurons: the third factor (phase) reaches the synapse as the ``y2`` (positive) and
+``y3`` (negative phase) traces the post-synaptic neuron sends each step, because Lava's
+``LearningDense`` receives ``y1..y3`` from the post-synaptic neuron and a product needs a
+dependency (``x0``) -- the broadcast-modulation alternative (``Loihi2FLearningRule``) has no
+signed per-phase factor.  The RBM needs ``W`` in both directions; Loihi has no transposed
+read, so two ``LearningDense`` copies apply the same rule (pre and post swapped); their
+stochastic rounding draws from identically seeded generators (Lava's default), so the copies
+stay exact transposes (checked in the tests).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import block_diag
+
+from neurocl.engines.lava.fixed_point import isd_scaling, shift_for_scale, weight_to_int
+
+__all__ = ["build_rbm"]
+
+
+def _blocks(M, R):
+    return block_diag(*([M] * R)) if np.ndim(M) == 2 else block_diag(*M)
+
+
+def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=None, phases=None,
+              step_ms: float = 1.0, presentation: float = 0.0, learning=None, record: int = 0,
+              histogram: bool = False, burn_in: int = 0):
+    """Lava processes of ``R`` replicas of an RBM (``W`` of shape ``(R, nv, nh)``).
+
+    ``learning``: ``{"eta": ms^-1, "dt": ms, "b": float}`` for on-chip ISD (needs ``patterns``
+    and ``phases``); ``tag``: ``"fixed_pt"`` (integer weights on the profile's grid) or
+    ``"floating_pt"``.  Returns a dict of the processes (``vis``, ``hid``, ``fwd``, ``bwd``,
+    ``phase``) and the ISD scaling used (``scaling``).
+    """
+    from neurocl.engines.lava import processes as P
+    from lava.proc.dense.process import Dense, LearningDense
+
+    W = np.asarray(W, float)
+    R, nv, nh = W.shape
+    fixed = tag == "fixed_pt"
+    out = {"scaling": None}
+    lv = lh = None
+    rule = None
+    if learning is not None:
+        from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
+
+        eta_dt = learning["eta"] * learning["dt"]
+        b = learning["b"]
+        if fixed:
+            sc = isd_scaling(learning["eta"], learning["dt"], b, weight_scale)
+            out["scaling"] = sc
+            ys = {"y1": sc.Y, "y2": 8 * sc.P, "y3": 8 * sc.N}
+            rule_str, b = sc.rule, sc.b
+            eta_dt = sc.eta * learning["dt"]
+        else:
+            ys = {"y1": 1.0, "y2": eta_dt / b, "y3": eta_dt / (1 - b)}
+            rule_str = "x0 * y1 * y2 - x0 * y1 * y3"
+        lv = dict(ys, eta_dt=eta_dt, b=b)
+        lh = dict(lv)
+        rule = Loihi3FLearningRule(dw=rule_str, t_epoch=1)
+    clamped = patterns is not None
+    vis = P.GibbsUnits(n=nv, replicas=R, bias=np.asarray(a, float).reshape(-1), block=0, clamped=clamped,
+                       learning=lv, record=record, histogram=histogram, start=burn_in, seed=seed * 1000 + 1, name="visible")
+    hid = P.GibbsUnits(n=nh, replicas=R, bias=np.asarray(c, float).reshape(-1), block=1, learning=lh,
+                       record=record, start=burn_in, seed=seed * 1000 + 2, name="hidden")
+    Wf, Wb = _blocks(np.swapaxes(W, 1, 2), R), _blocks(W, R)     # (R nh, R nv), (R nv, R nh)
+    kw = {}
+    if fixed:
+        Wf, Wb = weight_to_int(Wf, weight_scale), weight_to_int(Wb, weight_scale)
+        kw = {"weight_exp": shift_for_scale(weight_scale), "num_weight_bits": 8}
+    if rule is None:
+        fwd, bwd = Dense(weights=Wf, name="W_vh", **kw), Dense(weights=Wb, name="W_hv", **kw)
+    else:
+        fwd = LearningDense(weights=Wf, learning_rule=rule, name="W_vh", **kw)
+        bwd = LearningDense(weights=Wb, learning_rule=Loihi3FLearningRule(dw=rule.dw_str, t_epoch=1),
+                            name="W_hv", **kw)
+    vis.s_out.connect(fwd.s_in)
+    fwd.a_out.connect(hid.a_in)
+    hid.s_out.connect(bwd.s_in)
+    bwd.a_out.connect(vis.a_in)
+    if rule is not None:
+        for post, conn in ((hid, fwd), (vis, bwd)):
+            post.s_out_bap.connect(conn.s_in_bap)
+            post.s_out_y1.connect(conn.s_in_y1)
+            post.s_out_y2.connect(conn.s_in_y2)
+            post.s_out_y3.connect(conn.s_in_y3)
+    phase = None
+    if clamped:
+        phase = P.PhaseProcess(replicas=R, patterns=patterns, b=phases.b, law=phases.length, step_ms=step_ms / 2,
+                               presentation=presentation, n_hidden=nh, seed=seed * 1000 + 3,
+                               record=record, name="phases")
+        phase.clamp_out.connect(vis.clamp_in)
+        if rule is not None:
+            phase.phase_out_v.connect(vis.phase_in)
+            phase.phase_out_h.connect(hid.phase_in)
+    out.update(vis=vis, hid=hid, fwd=fwd, bwd=bwd, phase=phase)
+    return out
