@@ -34,7 +34,7 @@ def main(argv=None):
     traj = engine.run(RBM(9, 16, init_scale=0.1), ISD(5e-4), StochasticPhases(0.5, Exponential(20.0)), task,
                       Simulation(dt=1.0, duration=args.duration, replicas=1, seed=0, checkpoints=4), progress=True,
                       desc="brian2 spiking ISD")
-    raster_figure(traj.info["raster"], traj.params, "ISD on Brian2, spiking units (bas3)", args.out)
+    raster_figure(traj.info["raster"], traj.params, "Brian2 spiking", args.out)
     kl = traj.metrics["kl_nats"][:, 0]
     print(f"KL(data || model) (nats) at t = {', '.join(f'{t:.0f}' for t in traj.times)} ms: "
           f"{', '.join(f'{k:.3f}' for k in kl)}")
