@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurocl.errors import NeuroclError, UnsupportedFeatureError
+from neurocl.errors import NeuroclError
 
 __all__ = ["main"]
 
@@ -72,19 +72,17 @@ def _cmd_check_theory(args) -> int:
     from neurocl.experiments.io import write_text_atomic
     from neurocl.hardware import load_profile, shipped_profiles
 
-    if args.engine == "lava":
-        raise UnsupportedFeatureError("lava", "check-theory yet: the bias/variance of on-chip updates against the "
-                                              "loihi2 profile is not measured from Lava's weight trajectories yet "
-                                              "(issue 4); use --engine numpy for the profile's device model")
     spec = SPECS_DIR / f"{args.circuit}.toml" if not str(args.circuit).endswith(".toml") else Path(args.circuit)
     config = load_config(spec).replace(duration=args.time, seed=args.seed)
-    names = list(shipped_profiles()) if args.profile == "all" else [args.profile]
+    if args.engine == "lava":
+        return _check_theory_lava(args, config)
+    names = list(shipped_profiles()) if (args.profile or "rram_hfo2") == "all" else [args.profile or "rram_hfo2"]
     profiles = [load_profile(n) for n in names]
     print(f"{config.name}: extra change of the exact NLL per update (device vs ideal), "
           f"{args.states} states of an ideal ISD trajectory, {args.draws} device draws each, "
           f"update = {args.steps_per_update} integration step(s) of eta dt = "
           f"{config.learners[0].rule.learning_rate:g} /ms x {config.simulation.dt:g} ms")
-    rows = check_theory(config, profiles, args.states, args.draws, args.steps_per_update, args.seed or 0)
+    rows = check_theory(config, profiles, args.states or 6, args.draws or 1000, args.steps_per_update, args.seed or 0)
     table = format_rows(rows)
     print(table)
     out = Path(args.out or Path("results") / f"check-theory-{config.name}")
@@ -94,6 +92,34 @@ def _cmd_check_theory(args) -> int:
     ok = sum(r.agrees for r in rows)
     print(f"{ok}/{len(rows)} states agree (within 3 s.e. or 10 %); written {out}/table.txt, "
           f"{out}/predicted_vs_measured.png")
+    return 0
+
+
+def _check_theory_lava(args, config) -> int:
+    from neurocl.experiments.check_theory_lava import check_theory_lava, format_lava_rows, plot_lava_rows
+    from neurocl.experiments.io import write_text_atomic
+    from neurocl.hardware import load_profile
+
+    profile = load_profile(args.profile or "loihi2")
+    states, draws = args.states or 4, args.draws or 8
+    print(f"{config.name} on Lava ({args.tag}): on-chip ISD updates vs the ideal float ISD update of the same "
+          f"samples, and the '{profile.name}' profile's prediction; {states} states of an ideal ISD trajectory "
+          f"({args.time:g} ms), at each {args.replicas} replicas x {args.windows} windows of "
+          f"{args.steps_per_update} Gibbs sweeps (one update), eta = {args.eta:g} /ms, {args.dt:g} ms per sweep; "
+          f"bias |E e| and noise Tr Cov e in gradient units (e / (eta dt K)); extra NLL per update in nats")
+    rows = check_theory_lava(config, profile, n_states=states, replicas=args.replicas, windows=args.windows,
+                             sweeps=args.steps_per_update, eta=args.eta, dt=args.dt, draws=draws, tag=args.tag,
+                             seed=args.seed or 0, progress=lambda r: print(f"  state t = {r.time_ms:g} ms done",
+                                                                           flush=True))
+    table = format_lava_rows(rows)
+    print(table)
+    out = Path(args.out or Path("results") / f"check-theory-lava-{config.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "table.txt", table + "\n")
+    plot_lava_rows(rows, out / "predicted_vs_measured.png")
+    ok = sum(r.agrees for r in rows)
+    print(f"{ok}/{len(rows)} states: the profile's prediction agrees with Lava (within 3 s.e. or 20 %); "
+          f"written {out}/table.txt, {out}/predicted_vs_measured.png")
     return 0
 
 
@@ -163,16 +189,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-theory", help="Lemma 2.1: predicted vs measured extra NLL change under a hardware profile",
         epilog="examples:\n  neurocl check-theory --circuit bas3 --profile rram_hfo2\n"
-               "  neurocl check-theory --circuit bas3 --profile all --steps-per-update 20000\n",
+               "  neurocl check-theory --circuit bas3 --profile all --steps-per-update 20000\n"
+               "  neurocl check-theory --engine lava --circuit bas3          (on-chip learning vs the loihi2 profile)\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--circuit", default="bas3", help="shipped spec name or TOML path (an RBM with an ISD learner)")
-    p.add_argument("--profile", default="rram_hfo2", help="shipped profile name, TOML path, or 'all'")
+    p.add_argument("--profile", help="shipped profile name, TOML path, or 'all' (default: rram_hfo2; "
+                                     "loihi2 with --engine lava)")
     p.add_argument("--engine", default="numpy", choices=["numpy", "lava"],
-                   help="numpy: device model of the profile; lava: not available yet (says why)")
-    p.add_argument("--states", type=int, default=6, help="trajectory states (checkpoints)")
-    p.add_argument("--draws", type=int, default=1000, help="device noise draws per state")
+                   help="numpy: the profile's device model; lava: on-chip learning on Lava's Loihi 2 emulator, "
+                        "measured against the ideal update and the profile's prediction")
+    p.add_argument("--states", type=int, help="trajectory states (checkpoints; default 6, lava 4)")
+    p.add_argument("--draws", type=int, help="device noise draws per state (default 1000; lava: profile replays "
+                                             "per update, 8)")
     p.add_argument("--steps-per-update", type=int, default=50,
-                   help="integration steps folded into one update (1 = per step; large = large steps)")
+                   help="integration steps folded into one update (lava: Gibbs sweeps per update)")
+    p.add_argument("--replicas", type=int, default=8, help="lava: replicas learning side by side")
+    p.add_argument("--windows", type=int, default=32, help="lava: consecutive updates per replica and state")
+    p.add_argument("--eta", type=float, default=1e-3,
+                   help="lava: on-chip learning rate (ms^-1; 8-bit learning needs eta dt >= ~1.2e-4)")
+    p.add_argument("--dt", type=float, default=1.0, help="lava: ms per Gibbs sweep")
+    p.add_argument("--tag", default="fixed_pt", choices=["fixed_pt", "floating_pt"], help="lava: ProcessModels")
     p.add_argument("--time", type=float, default=2_000_000.0, help="length of the ideal trajectory (ms)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="output folder (default results/check-theory-<circuit>)")

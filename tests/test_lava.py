@@ -11,7 +11,7 @@ import pytest
 from neurocl.circuits import RBM, LayeredHopfield
 from neurocl.data import bars_and_stripes
 from neurocl.engines import Simulation, Task, get_engine
-from neurocl.engines.lava import deploy_hopfield, deploy_rbm, sample_kl
+from neurocl.engines.lava import deploy_hopfield, deploy_rbm, ideal_isd_update, learning_window, sample_kl
 from neurocl.engines.lava.fixed_point import (int_to_weight, isd_scaling, logistic_noise_table, shift_for_scale,
                                               weight_to_int)
 from neurocl.engines.lava.runtime import LavaRunError, LavaTimeoutError, run_isolated
@@ -153,7 +153,7 @@ def test_digits_accuracy_on_the_emulator_within_2_points_of_float():
 
 # ----------------------------------------------------------------------------- on-chip learning
 def _rule_job(tag, n):
-    from neurocl.engines.lava.rbm import build_rbm
+    from neurocl.engines.lava.rbm import build_rbm, dense_weights
     from neurocl.engines.lava.runtime import run_steps
 
     R, nv, nh = 1, 2, 3
@@ -165,8 +165,8 @@ def _rule_job(tag, n):
         ws = []
         for _ in range(n):
             run_steps(net["vis"], 1, tag)
-            ws.append(np.asarray(net["fwd"].weights.get(), float).copy())
-        bwd = np.asarray(net["bwd"].weights.get(), float)
+            ws.append(dense_weights(net["fwd"]))
+        bwd = dense_weights(net["bwd"])
         return np.array(ws), bwd, net["phase"].history.get()[:, 0], net["scaling"]
     finally:
         net["vis"].stop()
@@ -192,6 +192,75 @@ def test_on_chip_rule_is_isd_with_importance_weights(tag):
             assert abs(d.mean() - sign * step) < 4 * se + 1e-9, (sign, d.mean(), step, se)
 
 
+@pytest.mark.parametrize("tag", ["floating_pt", "fixed_pt"])
+def test_replicas_learn_only_their_own_synapses(tag):
+    """Replicas share unit processes through block-diagonal LearningSparse connections: no
+    synapse across replicas exists, so none grows (a dense learning matrix grows them all,
+    since the rule applies to every pre/post pair), while every in-block synapse, also those
+    starting at weight 0, learns."""
+    R, nv, nh = 3, 9, 4
+    win = learning_window(np.zeros((R, nv, nh)), 0.0, 0.0, bars_and_stripes(3), StochasticPhases(0.5, Exponential(1.0)),
+                          eta=2e-2, dt=1.0, sweeps=100, tag=tag, timeout=300)
+    assert np.count_nonzero(win["W"][-1]) > 0.5 * R * nv * nh
+
+    def job():
+        from neurocl.engines.lava.rbm import build_rbm, dense_weights
+        from neurocl.engines.lava.runtime import run_steps
+
+        net = build_rbm(np.zeros((R, nv, nh)), np.zeros((R, nv)), np.zeros((R, nh)), tag=tag, weight_scale=8.0,
+                        seed=0, patterns=bars_and_stripes(3), phases=StochasticPhases(0.5, Exponential(1.0)),
+                        learning={"eta": 2e-2, "dt": 1.0, "b": 0.5})
+        try:
+            run_steps(net["vis"], 200, tag)
+            return dense_weights(net["fwd"]), dense_weights(net["bwd"])
+        finally:
+            net["vis"].stop()
+
+    fwd, bwd = run_isolated(job, timeout=300)
+    mask = np.kron(np.eye(R), np.ones((nh, nv))).astype(bool)
+    assert np.all(fwd[~mask] == 0) and np.count_nonzero(fwd[mask]) > 0.5 * mask.sum()
+    assert np.array_equal(bwd, fwd.T)
+
+
+def test_float_emulator_learns_exactly_the_ideal_isd_update_of_its_samples():
+    """The replay of the recorded samples (``ideal_isd_update``: which visible, hidden and phase
+    state each learning step uses) reproduces the floating_pt weight changes of every window;
+    an off-by-one-step replay does not."""
+    rng = np.random.default_rng(0)
+    W = rng.normal(0, 1, (3, 9, 16))
+    win = learning_window(W, rng.normal(0, 0.5, 9), rng.normal(0, 0.5, 16), bars_and_stripes(3),
+                          StochasticPhases(0.5, Exponential(2.0)), eta=1e-3, dt=1.0, sweeps=20, windows=3,
+                          tag="floating_pt", timeout=300)
+    d = np.diff(win["W"], axis=0)
+    u = ideal_isd_update(win)
+    assert np.abs(u).max() > 0.01
+    assert np.abs(d - u).max() < 1e-5 * np.abs(u).max() * 100       # Lava's float weights: ~1e-6 round-off
+    shifted = dict(win, h=np.roll(win["h"], 1, axis=0))
+    assert np.abs(d - ideal_isd_update(shifted)).max() > 0.01
+
+
+def test_check_theory_on_lava_matches_the_loihi2_profile_and_rejects_a_coarser_grid():
+    """On-chip fixed_pt updates vs the ideal update of the same samples: Lava's rounding noise
+    (Tr Cov, gradient units) matches the loihi2 profile (9-bit learning grid, shared
+    stochastic rounding) within 25 %, and the predicted second-order extra NLL agrees; a
+    profile with the 8-bit grid predicts about twice the noise, which the check rejects."""
+    import dataclasses
+
+    from neurocl.config import load_config
+    from neurocl.experiments.check_theory_lava import check_theory_lava, format_lava_rows
+    from neurocl.hardware import load_profile
+
+    cfg = load_config("circuits/bas3.toml").replace(duration=400_000.0, seed=0)
+    prof = load_profile("loihi2")
+    (row,) = check_theory_lava(cfg, prof, n_states=1, replicas=8, windows=16, sweeps=50)
+    assert 0.75 < row.noise_lava / row.noise_profile < 1.33, format_lava_rows([row])
+    assert row.agrees, format_lava_rows([row])
+    coarse = dataclasses.replace(prof, weight_bits=8, dw_min=2.0 / 2**8)
+    (bad,) = check_theory_lava(cfg, coarse, n_states=1, replicas=8, windows=16, sweeps=50)
+    assert bad.noise_lava / bad.noise_profile < 0.7, format_lava_rows([bad])
+    assert not bad.agrees, format_lava_rows([bad])
+
+
 def test_lava_engine_learns_and_reports_unsupported_features():
     eng = get_engine("lava", tag="fixed_pt")
     data = bars_and_stripes(3)
@@ -205,3 +274,15 @@ def test_lava_engine_learns_and_reports_unsupported_features():
         eng.run(RBM(9, 16), TwoPhase(1e-3), StochasticPhases(0.5, Exponential(1.0)), task, Simulation(1.0, 10.0))
     with pytest.raises(ConfigError, match="learning_rate"):
         eng.run(RBM(9, 16), ISD(2e-5), StochasticPhases(0.5, Exponential(1.0)), task, Simulation(1.0, 10.0))
+
+
+def test_cli_check_theory_on_lava_prints_the_table(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "neurocl", "check-theory", "--engine", "lava", "--circuit", "bas3",
+                          "--states", "1", "--windows", "3", "--replicas", "2", "--time", "100000",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "noise lava" in res.stdout and "loihi2" in res.stdout and "gradient units" in res.stdout
+    assert (tmp_path / "table.txt").is_file() and (tmp_path / "predicted_vs_measured.png").is_file()

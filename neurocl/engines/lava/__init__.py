@@ -9,7 +9,7 @@ it), the fixed-point encodings in :mod:`.fixed_point`.  Every Lava run goes thro
 * :func:`deploy_rbm` -- a trained RBM sampling freely on the emulator; KL of the samples.
 * :func:`deploy_hopfield` -- a trained layered Hopfield network classifying on the emulator.
 * :class:`LavaEngine` (``engine = "lava"``) -- on-chip always-on ISD learning of an RBM with
-  ``LearningDense`` + ``Loihi3FLearningRule`` (see :mod:`.rbm`).
+  ``LearningSparse`` + ``Loihi3FLearningRule`` (see :mod:`.rbm`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from neurocl.phases import StochasticPhases
 from neurocl.plasticity import ISD
 from neurocl.validate import one_of, positive
 
-__all__ = ["LavaEngine", "LavaOptions", "deploy_rbm", "deploy_hopfield", "sample_kl"]
+__all__ = ["LavaEngine", "LavaOptions", "deploy_rbm", "deploy_hopfield", "sample_kl", "learning_window",
+           "ideal_isd_steps", "ideal_isd_update"]
 
 TAGS = ("fixed_pt", "floating_pt")
 
@@ -67,7 +68,7 @@ def deploy_rbm(W, a, c, data, *, tag: str = "fixed_pt", weight_scale: float = 8.
     """Free-running samples of a trained RBM on the emulator (``replicas`` chains of ``sweeps``
     Gibbs sweeps after ``burn_in``) and the KL of their visible distribution to the data.
 
-    ``fixed_pt``: weights on the ``loihi2`` profile's 8-bit grid (``weight_scale / 128``),
+    ``fixed_pt``: weights on Lava's 8-bit static-weight grid (``weight_scale / 128``),
     integer fields and logistic noise (:mod:`.fixed_point`).  Returns ``{"kl_samples": nats,
     "counts": (2^nv,) visits, "samples": int}``.
     """
@@ -150,9 +151,10 @@ class LavaOptions:
         object.__setattr__(self, "timeout", positive("timeout", self.timeout))
 
 
-def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, seed, steps_list, record):
+def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, seed, steps_list, record,
+               report=None):
     from neurocl.engines.lava.fixed_point import int_to_weight
-    from neurocl.engines.lava.rbm import build_rbm
+    from neurocl.engines.lava.rbm import build_rbm, dense_weights
     from neurocl.engines.lava.runtime import run_steps
 
     W, a, c = params["W"], params["a"], params["c"]
@@ -163,9 +165,13 @@ def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, s
     out = []
     try:
         for n in steps_list:
-            if n:
-                run_steps(net["vis"], 2 * n, tag)
-            Wf = np.asarray(net["fwd"].weights.get(), float)
+            while n > 0:                    # chunks of <= 500 sweeps, reported for the progress bar
+                k = min(n, 500)
+                run_steps(net["vis"], 2 * k, tag)
+                n -= k
+                if report is not None:
+                    report(k)
+            Wf = dense_weights(net["fwd"])
             Wr = np.stack([Wf[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
             if tag == "fixed_pt":
                 Wr = int_to_weight(Wr, weight_scale)
@@ -179,10 +185,116 @@ def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, s
         net["vis"].stop()
 
 
+def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps, windows):
+    from neurocl.engines.lava.fixed_point import int_to_weight
+    from neurocl.engines.lava.rbm import build_rbm, dense_weights
+    from neurocl.engines.lava.runtime import run_steps
+
+    R, nv, nh = W.shape
+    steps = 2 * sweeps
+    net = build_rbm(W, a, c, tag=tag, weight_scale=weight_scale, seed=seed, patterns=data, phases=phases,
+                    step_ms=dt, learning={"eta": eta, "dt": dt, "b": phases.b}, record=steps * windows)
+
+    def snapshot():
+        Wf = dense_weights(net["fwd"])
+        Wr = np.stack([Wf[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
+        return (int_to_weight(Wr, weight_scale) if tag == "fixed_pt" else Wr,
+                np.asarray(net["vis"].bias.get(), float).reshape(R, nv),
+                np.asarray(net["hid"].bias.get(), float).reshape(R, nh))
+
+    try:
+        snaps = [snapshot()]
+        for _ in range(windows):
+            run_steps(net["vis"], steps, tag)
+            snaps.append(snapshot())
+        n = sweeps * windows
+        out = {"W": np.stack([s[0] for s in snaps]), "a": np.stack([s[1] for s in snaps]),
+               "c": np.stack([s[2] for s in snaps]), "sweeps": sweeps,
+               "v": np.asarray(net["vis"].history.get())[:n].reshape(n, R, nv),
+               "h": np.asarray(net["hid"].history.get())[:n].reshape(n, R, nh),
+               "z": np.asarray(net["phase"].history.get())[:2 * n].reshape(2 * n, R)}
+    finally:
+        net["vis"].stop()
+    sc = net["scaling"]
+    if sc is None:
+        out["inc"], out["eta_dt"] = (eta * dt / phases.b, -eta * dt / (1 - phases.b)), eta * dt
+    else:
+        q = int_to_weight(1, weight_scale)
+        out["inc"] = (sc.Y * sc.P * 2.0**sc.exp / 128 * q, -sc.Y * sc.N * 2.0**sc.exp / 128 * q)
+        out["eta_dt"] = sc.eta * dt
+    out["scaling"] = sc
+    return out
+
+
+def learning_window(W, a, c, data, phases: StochasticPhases, *, eta: float, dt: float, sweeps: int,
+                    windows: int = 1, tag: str = "fixed_pt", weight_scale: float = 8.0, seed: int = 0,
+                    timeout: float = 600.0) -> dict:
+    """``windows`` consecutive windows of ``sweeps`` Gibbs sweeps of on-chip ISD from
+    ``(W, a, c)`` (``R`` replicas, ``W`` of shape ``(R, nv, nh)``), with everything needed to
+    replay the ideal float updates.
+
+    Returns ``W``, ``a``, ``c``: the parameters on the chip at the window boundaries (network
+    units, ``(windows + 1, R, ...)``); the recorded ``v`` (``(windows sweeps, R, nv)``), ``h``
+    and ``z`` (phase per Lava step, ``(2 windows sweeps, R)``); ``inc`` (the ideal change per
+    coincidence in positive and negative phases, network units: ``eta dt / b`` and
+    ``-eta dt / (1 - b)`` with the representable ``eta`` and ``b``), ``eta_dt`` (that ``eta``
+    times ``dt``), ``sweeps`` and ``scaling``.  :func:`ideal_isd_update` replays it.
+    """
+    one_of("tag", tag, set(TAGS))
+    W = _finite("W", W)
+    if W.ndim != 3:
+        raise ConfigError(f"W: shape {W.shape}; expected (replicas, n_visible, n_hidden)")
+    R, nv, nh = W.shape
+    a, c = _finite("a", np.broadcast_to(a, (R, nv))), _finite("c", np.broadcast_to(c, (R, nh)))
+    data = np.asarray(data)
+    if data.ndim != 2 or data.shape[1] != nv or not np.isin(data, (0, 1)).all():
+        raise ConfigError(f"data: expected binary patterns of shape (N, {nv})")
+    if int(sweeps) < 2 or int(windows) < 1:
+        raise ConfigError(f"sweeps, windows: {sweeps}, {windows}; expected integers >= 2 and >= 1")
+    if tag == "fixed_pt":
+        from neurocl.engines.lava.fixed_point import isd_scaling
+
+        isd_scaling(eta, dt, phases.b, weight_scale)          # ConfigError if not representable
+    from neurocl.engines.lava.runtime import run_isolated
+
+    return run_isolated(_window_job, W, np.array(a), np.array(c), data.astype(np.int32), phases, eta, dt, tag,
+                        weight_scale, seed, int(sweeps), int(windows), timeout=timeout,
+                        what=f"Lava learning windows ({tag})")
+
+
+def ideal_isd_steps(window: dict) -> np.ndarray:
+    """The float ISD weight change of every learning step (Williams et al. 2023, Eq. 6:
+    ``eta dt w(z) v h^T`` with ``w = 1/b`` or ``-1/(1-b)``) of the samples a
+    :func:`learning_window` recorded, shape ``(n_sweeps, R, nv, nh)`` (row 0 is zero: the
+    first sweep has no learning step).
+
+    Timing of the Lava network (:mod:`.rbm`): the visible block resamples on even Lava steps,
+    the hidden block on odd ones; the synapses learn on odd steps ``2m + 1`` (``m >= 1``) from
+    the visible state of step ``2m``, the hidden state of step ``2m + 1`` and the phase of step
+    ``2m``.  ``v[k]`` is the state set at step ``2k + 2``, ``h[k]`` at step ``2k + 1``,
+    ``z[i]`` the phase at step ``i + 1``.  Row ``m`` is the learning step ``2m + 1``.
+    """
+    v, h, z = (np.asarray(window[k], float) for k in ("v", "h", "z"))
+    m = np.arange(1, len(h))
+    wz = np.where(z[2 * m - 1] > 0, window["inc"][0], window["inc"][1])      # (n - 1, R)
+    out = np.zeros((len(h),) + v.shape[1:] + h.shape[2:])
+    out[1:] = wz[:, :, None, None] * v[m - 1][:, :, :, None] * h[m][:, :, None, :]
+    return out
+
+
+def ideal_isd_update(window: dict) -> np.ndarray:
+    """The float ISD weight change of each window of a :func:`learning_window`, per replica
+    (:func:`ideal_isd_steps` summed over the window's steps), shape ``(windows, R, nv, nh)``.
+    Window ``j`` holds the learning steps ``2m + 1`` of its Lava steps ``2 K j + 1 .. 2 K (j + 1)``."""
+    st = ideal_isd_steps(window)
+    K = window["sweeps"]
+    return st.reshape((len(st) // K, K) + st.shape[1:]).sum(1)
+
+
 @register("lava")
 class LavaEngine:
     """On-chip always-on ISD learning of RBMs on the Loihi 2 emulator (block Gibbs units,
-    ``LearningDense`` with a three-factor rule, the phase process as a Lava process)."""
+    block-diagonal ``LearningSparse`` with a three-factor rule, the phase process as a Lava process)."""
 
     supports = {"circuits": ("rbm",), "rules": ("isd (sampled hidden statistic)",),
                 "phases": ("stochastic: fixed, exponential, gamma, uniform",)}
@@ -222,10 +334,14 @@ class LavaEngine:
         steps = cp.steps
         inc = [0] + [int(b - a) for a, b in zip(steps[:-1], steps[1:])]
         per_ms = 2 * (1 + circuit.n_visible + circuit.n_hidden) / 1000.0
-        snaps, scaling, _ = run_isolated(_learn_job, p0, data.astype(np.int32), phases, task.presentation,
-                                         rule.learning_rate, sim.dt, opt.tag, opt.weight_scale, sim.seed, inc, 0,
-                                         timeout=opt.timeout + per_ms * sim.n_steps,
-                                         what=f"Lava on-chip ISD ({opt.tag})")
+        from neurocl.engines.numpy import _progress
+
+        with _progress(sim.duration, desc or f"Lava on-chip ISD ({opt.tag})", progress) as bar:
+            snaps, scaling, _ = run_isolated(_learn_job, p0, data.astype(np.int32), phases, task.presentation,
+                                             rule.learning_rate, sim.dt, opt.tag, opt.weight_scale, sim.seed, inc, 0,
+                                             timeout=opt.timeout + per_ms * sim.n_steps,
+                                             what=f"Lava on-chip ISD ({opt.tag})",
+                                             on_progress=lambda k: bar.update(k * sim.dt))
         for k, snap in zip(steps, snaps):
             for name in ("W", "a", "c"):
                 cp.params[name][:] = snap[name]

@@ -9,8 +9,9 @@ that draws one random number per time step for all synapses (``lava.magma.core.l
 
 Network weights map to integers as ``w_int = W / weight_scale * 256`` (``weight_scale``: the
 ``loihi2`` profile's, the network weight of a full-scale device weight), so one integer step
-is ``weight_scale / 256`` and the deployment grid (even integers) is the profile's
-``(w_max - w_min) / 2^8`` grid.
+is ``weight_scale / 256``: the ``loihi2`` profile's learning grid ``(w_max - w_min) / 2^9``
+(measured with ``neurocl check-theory --engine lava``); deployed static weights use the even
+integers (every other level).
 
 Stochastic binary units (Glauber / Gibbs units, ``P(s = 1) = sigmoid(u)``) compare their
 integer field with integer logistic noise: ``s = [u_int + n_int > 0]`` with

@@ -17,6 +17,8 @@ from lava.magma.core.model.py.ports import PyInPort, PyOutPort  # noqa: E402
 from lava.magma.core.model.py.type import LavaPyType  # noqa: E402
 from lava.magma.core.resources import CPU  # noqa: E402
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol  # noqa: E402
+from lava.proc.sparse.models import PyLearningSparseModelBitApproximate  # noqa: E402
+from lava.utils.weightutils import SignMode  # noqa: E402
 
 from neurocl.engines.lava.fixed_point import FIELD_BITS, RANDOM_BITS, logistic_noise_table  # noqa: E402
 from neurocl.engines.lava.processes import GibbsUnits, HardSigmoidUnits, ImageSource, PhaseProcess  # noqa: E402
@@ -66,7 +68,7 @@ class _GibbsBase(PyLoihiProcessModel):
             self._send_traces(mine, phase)
 
     def _send_traces(self, mine, phase):
-        """Post-synaptic learning-neuron traces for a ``LearningDense``: on odd steps (after the
+        """Post-synaptic learning-neuron traces for a learning connection: on odd steps (after the
         hidden block resampled) ``y1 = Y s``, ``y2 = Y2 z``, ``y3 = Y3 (1 - z)`` with ``z`` the
         phase in which the visible layer was last set; zero on even steps (no learning)."""
         lr = self._learning
@@ -158,6 +160,28 @@ class PyGibbsUnitsFixed(_GibbsBase):
         inc = self._learning["eta_dt"] * w * s * self._unit
         self._acc += np.floor(inc + self._rng.random(inc.shape)).astype(np.int64)   # stochastic rounding
         self.bias = self._acc / self._unit
+
+
+# ----------------------------------------------------------------------------- learning synapses
+class PyBlockLearningSparseFixed(PyLearningSparseModelBitApproximate):
+    """Lava's ``fixed_pt`` ``LearningSparse`` model, keeping synapses whose weight is zero.
+
+    On Loihi a synapse exists (and learns) when it is defined, whatever its weight.  Lava's
+    bit-approximate model truncates the weights on the first step with
+    ``scipy.sparse.spmatrix.eliminate_zeros``, which deletes defined synapses of weight 0
+    (an RBM trained from ``W = 0`` would lose every synapse).  This model applies the same
+    truncation to the stored values only; everything else is Lava's.  Selected with
+    ``Loihi2SimCfg(exception_proc_model_map=...)`` (:func:`neurocl.engines.lava.runtime.run_config`).
+    """
+
+    def run_spk(self):
+        if not self.weights_set:
+            w = self.weights.copy()
+            drop = 8 - self.num_weight_bits + int(self.sign_mode == SignMode.MIXED)
+            w.data = (w.data.astype(np.int32) >> drop) << drop
+            self.weights = w
+            self.weights_set = True
+        super().run_spk()
 
 
 # ----------------------------------------------------------------------------- phase process

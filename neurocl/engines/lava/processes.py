@@ -8,7 +8,7 @@ stochastic phase process, so neurocl defines them here:
   an RBM (``block`` 0 updates on even time steps, 1 on odd ones: block Gibbs sampling through
   Lava's one-step ``Dense`` delay).  Optionally clamped by a :class:`PhaseProcess`, optionally
   learning their biases (ISD, Williams et al. 2023) and, as post-synaptic *learning neurons*,
-  sending the third factor (the phase) to a ``LearningDense`` on ``y2``/``y3``.
+  sending the third factor (the phase) to a learning connection (``LearningSparse``) on ``y2``/``y3``.
 * :class:`PhaseProcess` -- the stochastic phase process (positive with probability ``b``, phase
   lengths from a :mod:`neurocl.phases` law) that clamps the data layer and sets the phase.
 * :class:`HardSigmoidUnits` and :class:`ImageSource` -- the layered Hopfield network's rate
@@ -46,7 +46,7 @@ class GibbsUnits(AbstractProcess):
     learning : dict or None
         ``{"eta_dt": float, "b": float, "y1": int, "y2": int, "y3": int}``: learn the biases
         (ISD) and, with ``y1 > 0``, act as the post-synaptic learning neuron of a
-        ``LearningDense`` (ports ``s_out_bap``, ``s_out_y1..3``, ``phase_in``).
+        learning connection (ports ``s_out_bap``, ``s_out_y1..3``, ``phase_in``).
     record : int
         Unit states of ``record`` updates are kept in ``history`` (0: none).
     histogram : bool

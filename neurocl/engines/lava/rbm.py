@@ -1,5 +1,5 @@
 """An RBM as a Lava network: two :class:`GibbsUnits` layers, ``Dense`` (deployment) or
-``LearningDense`` (on-chip ISD) connections both ways, and a :class:`PhaseProcess`.
+``LearningSparse`` (on-chip ISD) connections both ways, and a :class:`PhaseProcess`.
 
 Block Gibbs sampling through Lava's one-step ``Dense`` delay: the visible layer resamples on
 even steps from the hidden state of the step before, the hidden layer on odd steps from the
@@ -9,18 +9,24 @@ sweep of ``dt`` ms and the chain's stationary law is the RBM's Boltzmann law.
 On-chip ISD (Williams et al. 2023, Eq. 6) uses ``Loihi3FLearningRule`` with post-synaptic
 learning neurons: the third factor (phase) reaches the synapse as the ``y2`` (positive) and
 ``y3`` (negative phase) traces the post-synaptic neuron sends each step, because Lava's
-``LearningDense`` receives ``y1..y3`` from the post-synaptic neuron and a product needs a
+a learning connection receives ``y1..y3`` from the post-synaptic neuron and a product needs a
 dependency (``x0``) -- the broadcast-modulation alternative (``Loihi2FLearningRule``) has no
 signed per-phase factor.  The RBM needs ``W`` in both directions; Loihi has no transposed
-read, so two ``LearningDense`` copies apply the same rule (pre and post swapped); their
+read, so two learning connections apply the same rule (pre and post swapped); their
 stochastic rounding draws from identically seeded generators (Lava's default), so the copies
 stay exact transposes (checked in the tests).
+
+Replicas share one pair of unit processes; their connections are block-diagonal.  With
+learning they are ``LearningSparse`` with every in-block synapse defined (also at weight 0)
+and none across replicas: a dense learning matrix would grow cross-replica synapses, since
+the rule applies to every pre/post pair.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import block_diag
+from scipy.sparse import csr_matrix
 
 from neurocl.engines.lava.fixed_point import isd_scaling, shift_for_scale, weight_to_int
 
@@ -29,6 +35,38 @@ __all__ = ["build_rbm"]
 
 def _blocks(M, R):
     return block_diag(*([M] * R)) if np.ndim(M) == 2 else block_diag(*M)
+
+
+def block_sparse(M) -> csr_matrix:
+    """Block-diagonal CSR matrix of the blocks ``M`` (shape ``(R, rows, cols)``) with every
+    in-block entry stored, zeros included (a defined synapse of weight 0)."""
+    M = np.asarray(M)
+    R, rows, cols = M.shape
+    r = np.arange(R)[:, None, None] * rows + np.arange(rows)[None, :, None]
+    c = np.arange(R)[:, None, None] * cols + np.arange(cols)[None, None, :]
+    r, c = np.broadcast_arrays(r, c)
+    out = csr_matrix((M.reshape(-1), (r.reshape(-1), c.reshape(-1))), shape=(R * rows, R * cols))
+    out.sort_indices()
+    return out
+
+
+def dense_weights(conn) -> np.ndarray:
+    """The weight matrix of a ``Dense``/``Sparse`` (learning or not) process as a float array.
+
+    For sparse weights the stored values are read from the runtime and placed on the stored
+    entries, zeros included (Lava 0.10's ``Var.get`` places them on the nonzero entries of
+    the initial matrix only, which mismatches when a synapse starts at weight 0).
+    """
+    var = conn.weights
+    if not isinstance(var.init, csr_matrix):
+        return np.asarray(var.get(), float)
+    if var.process.runtime is None:            # not run yet
+        return var.init.toarray().astype(float)
+    from lava.utils.sparse import find
+
+    rows, cols, _ = find(var.init, explicit_zeros=True)
+    values = np.asarray(var.process.runtime.get_var(var.id, None), float).reshape(-1)
+    return csr_matrix((values, (rows, cols)), shape=var.init.shape).toarray()
 
 
 def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=None, phases=None,
@@ -42,7 +80,8 @@ def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=Non
     ``phase``) and the ISD scaling used (``scaling``).
     """
     from neurocl.engines.lava import processes as P
-    from lava.proc.dense.process import Dense, LearningDense
+    from lava.proc.dense.process import Dense
+    from lava.proc.sparse.process import LearningSparse
 
     W = np.asarray(W, float)
     R, nv, nh = W.shape
@@ -72,17 +111,17 @@ def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=Non
                        learning=lv, record=record, histogram=histogram, start=burn_in, seed=seed * 1000 + 1, name="visible")
     hid = P.GibbsUnits(n=nh, replicas=R, bias=np.asarray(c, float).reshape(-1), block=1, learning=lh,
                        record=record, start=burn_in, seed=seed * 1000 + 2, name="hidden")
-    Wf, Wb = _blocks(np.swapaxes(W, 1, 2), R), _blocks(W, R)     # (R nh, R nv), (R nv, R nh)
+    Wf, Wb = np.swapaxes(W, 1, 2), W                  # blocks of (R nh, R nv) and (R nv, R nh)
     kw = {}
     if fixed:
         Wf, Wb = weight_to_int(Wf, weight_scale), weight_to_int(Wb, weight_scale)
         kw = {"weight_exp": shift_for_scale(weight_scale), "num_weight_bits": 8}
     if rule is None:
-        fwd, bwd = Dense(weights=Wf, name="W_vh", **kw), Dense(weights=Wb, name="W_hv", **kw)
+        fwd, bwd = Dense(weights=_blocks(Wf, R), name="W_vh", **kw), Dense(weights=_blocks(Wb, R), name="W_hv", **kw)
     else:
-        fwd = LearningDense(weights=Wf, learning_rule=rule, name="W_vh", **kw)
-        bwd = LearningDense(weights=Wb, learning_rule=Loihi3FLearningRule(dw=rule.dw_str, t_epoch=1),
-                            name="W_hv", **kw)
+        fwd = LearningSparse(weights=block_sparse(Wf), learning_rule=rule, name="W_vh", **kw)
+        bwd = LearningSparse(weights=block_sparse(Wb), learning_rule=Loihi3FLearningRule(dw=rule.dw_str, t_epoch=1),
+                             name="W_hv", **kw)
     vis.s_out.connect(fwd.s_in)
     fwd.a_out.connect(hid.a_in)
     hid.s_out.connect(bwd.s_in)

@@ -27,13 +27,24 @@ class LavaRunError(NeuroclError, RuntimeError):
     """A Lava run raised; the message carries the child's traceback."""
 
 
-def run_steps(proc, n_steps: int, tag: str):
-    """``proc.run(RunSteps(n_steps), Loihi2SimCfg(select_tag=tag))`` (blocking); the caller
-    stops the runtime (``proc.stop()``), also on error."""
-    from lava.magma.core.run_conditions import RunSteps
+def run_config(tag: str):
+    """``Loihi2SimCfg(select_tag=tag)``; in ``fixed_pt``, ``LearningSparse`` runs on
+    :class:`~neurocl.engines.lava.models.PyBlockLearningSparseFixed` (keeps zero-weight synapses)."""
     from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.sparse.process import LearningSparse
 
-    proc.run(condition=RunSteps(num_steps=int(n_steps)), run_cfg=Loihi2SimCfg(select_tag=tag))
+    from neurocl.engines.lava.models import PyBlockLearningSparseFixed
+
+    exceptions = {LearningSparse: PyBlockLearningSparseFixed} if tag == "fixed_pt" else None
+    return Loihi2SimCfg(select_tag=tag, exception_proc_model_map=exceptions)
+
+
+def run_steps(proc, n_steps: int, tag: str):
+    """``proc.run(RunSteps(n_steps), run_config(tag))`` (blocking); the caller stops the runtime
+    (``proc.stop()``), also on error."""
+    from lava.magma.core.run_conditions import RunSteps
+
+    proc.run(condition=RunSteps(num_steps=int(n_steps)), run_cfg=run_config(tag))
 
 
 def preload_lava() -> None:
@@ -60,12 +71,14 @@ def preload_lava() -> None:
     importlib.import_module(name)
 
 
-def _child(conn, fn, args, kwargs):
+def _child(conn, fn, args, kwargs, report):
     os.setpgrp()   # own process group: a timeout kills Lava's worker processes too
     try:
         from neurocl.engines import lava_compat
 
         lava_compat.install()
+        if report:
+            kwargs = dict(kwargs, report=lambda value: conn.send(("progress", value)))
         conn.send(("ok", fn(*args, **kwargs)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
@@ -73,25 +86,34 @@ def _child(conn, fn, args, kwargs):
         conn.close()
 
 
-def run_isolated(fn, *args, timeout: float = 600.0, what: str = "Lava run", **kwargs):
-    """``fn(*args, **kwargs)`` in a child process with a ``timeout`` (seconds); its result.
+def run_isolated(fn, *args, timeout: float = 600.0, what: str = "Lava run", on_progress=None, **kwargs):
+    """``fn(*args, **kwargs)`` in a child process with a ``timeout`` (seconds, wall clock, in
+    all); its result.
 
     ``fn`` must be a module-level function returning picklable data; it builds the Lava
-    network, runs it and stops it.  On timeout the child's process group is killed and
-    :class:`LavaTimeoutError` is raised; an exception in ``fn`` raises :class:`LavaRunError`
-    (or the neurocl error it was, re-raised with its message).
+    network, runs it and stops it.  With ``on_progress``, ``fn`` also gets ``report=`` (a
+    function of one picklable value) and each reported value reaches ``on_progress`` in this
+    process as it happens.  On timeout the child's process group is killed and
+    :class:`LavaTimeoutError` is raised; an exception in ``fn`` raises :class:`LavaRunError`.
     """
+    import time
+
     preload_lava()
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, args, kwargs), daemon=False)
+    proc = ctx.Process(target=_child, args=(child, fn, args, kwargs, on_progress is not None), daemon=False)
     proc.start()
     child.close()
+    deadline = time.monotonic() + timeout
     try:
-        if not parent.poll(timeout):
-            raise LavaTimeoutError(f"{what} did not finish within {timeout:g} s and was stopped (Lava waits "
-                                   "forever when a ProcessModel fails; check the inputs' ranges and dtypes)")
-        status, payload = parent.recv()
+        while True:
+            if not parent.poll(max(0.0, deadline - time.monotonic())):
+                raise LavaTimeoutError(f"{what} did not finish within {timeout:g} s and was stopped (Lava waits "
+                                       "forever when a ProcessModel fails; check the inputs' ranges and dtypes)")
+            status, payload = parent.recv()
+            if status != "progress":
+                break
+            on_progress(payload)
     except EOFError:
         raise LavaRunError(f"{what}: the Lava process died (exit code {proc.exitcode})") from None
     finally:
