@@ -153,12 +153,10 @@ class LavaOptions:
 
 def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, seed, steps_list, record,
                report=None):
-    from neurocl.engines.lava.fixed_point import int_to_weight
-    from neurocl.engines.lava.rbm import build_rbm, dense_weights
+    from neurocl.engines.lava.rbm import build_rbm, read_params
     from neurocl.engines.lava.runtime import run_steps
 
     W, a, c = params["W"], params["a"], params["c"]
-    R, nv, nh = W.shape
     net = build_rbm(W, a, c, tag=tag, weight_scale=weight_scale, seed=seed, patterns=data, phases=phases,
                     step_ms=dt, presentation=presentation, learning={"eta": eta, "dt": dt, "b": phases.b},
                     record=record)
@@ -171,12 +169,7 @@ def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, s
                 n -= k
                 if report is not None:
                     report(k)
-            Wf = dense_weights(net["fwd"])
-            Wr = np.stack([Wf[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
-            if tag == "fixed_pt":
-                Wr = int_to_weight(Wr, weight_scale)
-            out.append({"W": Wr, "a": np.asarray(net["vis"].bias.get(), float).reshape(R, nv),
-                        "c": np.asarray(net["hid"].bias.get(), float).reshape(R, nh)})
+            out.append(read_params(net, tag, weight_scale))
         hist = None
         if record:
             hist = {"v": net["vis"].history.get(), "h": net["hid"].history.get(), "z": net["phase"].history.get()}
@@ -187,7 +180,7 @@ def _learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, s
 
 def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps, windows):
     from neurocl.engines.lava.fixed_point import int_to_weight
-    from neurocl.engines.lava.rbm import build_rbm, dense_weights
+    from neurocl.engines.lava.rbm import build_rbm, read_params
     from neurocl.engines.lava.runtime import run_steps
 
     R, nv, nh = W.shape
@@ -195,24 +188,17 @@ def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps,
     net = build_rbm(W, a, c, tag=tag, weight_scale=weight_scale, seed=seed, patterns=data, phases=phases,
                     step_ms=dt, learning={"eta": eta, "dt": dt, "b": phases.b}, record=steps * windows)
 
-    def snapshot():
-        Wf = dense_weights(net["fwd"])
-        Wr = np.stack([Wf[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
-        return (int_to_weight(Wr, weight_scale) if tag == "fixed_pt" else Wr,
-                np.asarray(net["vis"].bias.get(), float).reshape(R, nv),
-                np.asarray(net["hid"].bias.get(), float).reshape(R, nh))
-
     try:
-        snaps = [snapshot()]
+        snaps = [read_params(net, tag, weight_scale)]
         for _ in range(windows):
             run_steps(net["vis"], steps, tag)
-            snaps.append(snapshot())
+            snaps.append(read_params(net, tag, weight_scale))
         n = sweeps * windows
-        out = {"W": np.stack([s[0] for s in snaps]), "a": np.stack([s[1] for s in snaps]),
-               "c": np.stack([s[2] for s in snaps]), "sweeps": sweeps,
-               "v": np.asarray(net["vis"].history.get())[:n].reshape(n, R, nv),
-               "h": np.asarray(net["hid"].history.get())[:n].reshape(n, R, nh),
-               "z": np.asarray(net["phase"].history.get())[:2 * n].reshape(2 * n, R)}
+        out = {k: np.stack([s[k] for s in snaps]) for k in ("W", "a", "c")}
+        out.update({"sweeps": sweeps,
+                    "v": np.asarray(net["vis"].history.get())[:n].reshape(n, R, nv),
+                    "h": np.asarray(net["hid"].history.get())[:n].reshape(n, R, nh),
+                    "z": np.asarray(net["phase"].history.get())[:2 * n].reshape(2 * n, R)})
     finally:
         net["vis"].stop()
     sc = net["scaling"]

@@ -69,6 +69,20 @@ def dense_weights(conn) -> np.ndarray:
     return csr_matrix((values, (rows, cols)), shape=var.init.shape).toarray()
 
 
+def read_params(net, tag: str, weight_scale: float):
+    """The replicas' ``W`` (``(R, nv, nh)``), ``a``, ``c`` (network units) of a running
+    :func:`build_rbm` network (the ``W_vh`` copy's diagonal blocks, the units' biases)."""
+    from neurocl.engines.lava.fixed_point import int_to_weight
+
+    R = net["vis"].proc_params["replicas"]
+    nv, nh = net["vis"].proc_params["n"], net["hid"].proc_params["n"]
+    Wf = dense_weights(net["fwd"])
+    W = np.stack([Wf[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
+    return {"W": int_to_weight(W, weight_scale) if tag == "fixed_pt" else W,
+            "a": np.asarray(net["vis"].bias.get(), float).reshape(R, nv),
+            "c": np.asarray(net["hid"].bias.get(), float).reshape(R, nh)}
+
+
 def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=None, phases=None,
               step_ms: float = 1.0, presentation: float = 0.0, learning=None, record: int = 0,
               histogram: bool = False, burn_in: int = 0):
