@@ -10,33 +10,29 @@ on-chip always-on ISD (``LearningSparse`` + ``Loihi3FLearningRule``) on bas3 in 
 thin lines), with the numpy engine's ISD on the same settings (full Gibbs sweeps, sampled
 hidden statistic) as the reference.
 
-Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [--duration MS]
+Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [--duration MS] [--replot]
       (needs results/bas3 and results/digits from `make demo` and `make digits`; missing ones are
       skipped; the default 240 s of on-chip learning takes about 20 minutes per ProcessModel tag)
 """
 
 import argparse
+import json
 from pathlib import Path
 
+import numpy as np
 
 from neurocl.circuits import RBM
 from neurocl.data import bars_and_stripes
 from neurocl.engines import Simulation, Task, get_engine
 from neurocl.measure.exact import rbm_kl
 from neurocl.phases import Exponential, StochasticPhases
+from neurocl.experiments.io import write_text_atomic
 from neurocl.plasticity import ISD
 from neurocl.plotting import new_figure, save
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="examples/lava_deployment.png")
-    ap.add_argument("--results", default="results", help="folder holding bas3/ and digits/ from neurocl run")
-    ap.add_argument("--duration", type=float, default=240000.0, help="simulated ms of on-chip learning")
-    ap.add_argument("--eta", type=float, default=1e-3, help="on-chip learning rate (ms^-1)")
-    ap.add_argument("--phase-mean", type=float, default=2.0, help="mean phase length (ms, exponential)")
-    ap.add_argument("--sweeps", type=int, default=10000, help="Gibbs sweeps per chain for the bas3 sample KL")
-    args = ap.parse_args(argv)
+def compute(args):
+    """Deployment rows and learning curves (KL per checkpoint and replica), as plain data."""
     from neurocl.experiments.deploy import deploy_run
 
     rows = []
@@ -47,43 +43,75 @@ def main(argv=None):
             continue
         for tag in ("floating_pt", "fixed_pt"):
             for r in deploy_run(d, "lava", tag, "isd", args.sweeps):
-                rows.append((run, tag, r))
+                rows.append({"run": run, "tag": tag, "metric": r["metric"], "unit": r["unit"],
+                             "emulator": float(r["emulator"]), "float": float(r["float"])})
                 print(f"{run} {tag}: {r['metric']} = {r['emulator']:.4g} {r['unit']} (float model {r['float']:.4g})")
     data = bars_and_stripes(3)
     task = Task(clamp=data, evaluate=lambda p: {"kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], data)
                                                           for r in range(len(p["W"]))]})
     sim = Simulation(dt=1.0, duration=args.duration, replicas=4, seed=0, checkpoints=12)
     phases = StochasticPhases(0.5, Exponential(args.phase_mean))
-    curves = {}
+    runs = {}
     for tag in ("fixed_pt", "floating_pt"):
-        curves[f"Lava {tag}"] = get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(args.eta), phases,
-                                                              task, sim, progress=True, desc=f"on-chip ISD ({tag})")
+        runs[f"Lava {tag}"] = get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(args.eta), phases,
+                                                            task, sim, progress=True, desc=f"on-chip ISD ({tag})")
     # the reference: numpy engine, one full Gibbs sweep per dt (tau_n << dt), sampled hidden statistic
-    curves["numpy engine"] = get_engine("numpy").run(RBM(9, 16, init_scale=0.1, tau_n=0.01),
-                                                     ISD(args.eta, mean_field=False), phases, task, sim)
-    fig, (ax0, ax1) = new_figure(2, 5.0, 3.8)
-    for i, (run, tag, r) in enumerate(rows):
-        ax0.bar(i, r["emulator"], color="C0" if tag == "floating_pt" else "C1")
-        ax0.plot([i - 0.4, i + 0.4], [r["float"]] * 2, color="k", lw=1.5)
-        ax0.text(i, r["emulator"], f"{r['emulator']:.3g}", ha="center", va="bottom", fontsize=8)
-    ax0.set_xticks(range(len(rows)), [f"{run}\n{tag}\n({r['unit']})" for run, tag, r in rows], fontsize=7)
-    ax0.set_ylabel("bas3: sample KL (nats); digits: test accuracy (%)")
-    ax0.set_title("deployment (black line: float model)")
-    for (name, traj), color in zip(curves.items(), ("C1", "C0", "0.3")):
-        kl = traj.metrics["kl_nats"]
-        ax1.plot(traj.times / 1000, kl, color=color, lw=0.6, alpha=0.4)
-        ax1.plot(traj.times / 1000, kl.mean(1), color=color, lw=2, label=name)
-        print(f"{name}: KL (nats) at t = {traj.times[-1] / 1000:.0f} s: mean {kl[-1].mean():.3f} (replicas "
+    runs["numpy engine"] = get_engine("numpy").run(RBM(9, 16, init_scale=0.1, tau_n=0.01),
+                                                   ISD(args.eta, mean_field=False), phases, task, sim)
+    curves = {name: {"time_s": (tr.times / 1000).tolist(), "kl_nats": np.asarray(tr.metrics["kl_nats"]).tolist()}
+              for name, tr in runs.items()}
+    return {"rows": rows, "curves": curves, "eta": args.eta, "phase_mean": args.phase_mean}
+
+
+def plot(res, out):
+    fig, (ax0, ax1, ax2) = new_figure(3, 3.6, 3.8)
+    for ax, run in ((ax0, "bas3"), (ax1, "digits")):
+        sel = [r for r in res["rows"] if r["run"] == run]
+        for i, r in enumerate(sel):
+            ax.bar(i, r["emulator"], color="C0" if r["tag"] == "floating_pt" else "C1", width=0.6)
+            ax.text(i, r["emulator"], f"{r['emulator']:.3g}", ha="center", va="bottom", fontsize=8)
+        if sel:
+            ax.axhline(sel[0]["float"], color="k", lw=1.2, label=f"float model ({sel[0]['float']:.3g})")
+            ax.set_xticks(range(len(sel)), [r["tag"] for r in sel], fontsize=8)
+            ax.set_ylabel(f"{sel[0]['metric']} ({sel[0]['unit']})")
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(f"{run} deployed on the emulator", fontsize=9)
+    if any(r["run"] == "digits" for r in res["rows"]):
+        ax1.set_ylim(80, 100)
+    for (name, c), color in zip(res["curves"].items(), ("C1", "C0", "0.3")):
+        t, kl = np.asarray(c["time_s"]), np.asarray(c["kl_nats"])
+        ax2.plot(t, kl, color=color, lw=0.6, alpha=0.4)
+        ax2.plot(t, kl.mean(1), color=color, lw=2, label=name)
+        print(f"{name}: KL (nats) at t = {t[-1]:.0f} s: mean {kl[-1].mean():.3f} (replicas "
               f"{', '.join(f'{k:.2f}' for k in kl[-1])}); best mean {kl.mean(1).min():.3f} at "
-              f"t = {traj.times[kl.mean(1).argmin()] / 1000:.0f} s; start {kl[0].mean():.3f}")
-    ax1.axhline(3.60, color="0.5", ls=":", label="uniform model (3.60 nats)")
-    ax1.axhline(1.0, color="0.5", ls="--", lw=0.8, label="1 nat")
-    ax1.set_xlabel("simulated time (s)")
-    ax1.set_ylabel("KL(data || model) (nats)")
-    ax1.set_title(f"bas3 on-chip ISD (eta = {args.eta:g} /ms, exp. phases of {args.phase_mean:g} ms)")
-    ax1.legend(fontsize=7)
-    save(fig, args.out)
-    print(f"wrote {args.out}")
+              f"t = {t[kl.mean(1).argmin()]:.0f} s; start {kl[0].mean():.3f}")
+    ax2.axhline(3.60, color="0.5", ls=":", label="uniform model (3.60 nats)")
+    ax2.axhline(1.0, color="0.5", ls="--", lw=0.8, label="1 nat")
+    ax2.set_xlabel("simulated time (s)")
+    ax2.set_ylabel("KL(data || model) (nats)")
+    ax2.set_title(f"bas3 on-chip ISD (eta = {res['eta']:g} /ms, phases ~ Exp({res['phase_mean']:g} ms))", fontsize=9)
+    ax2.legend(fontsize=7)
+    save(fig, out)
+    print(f"wrote {out}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="examples/lava_deployment.png")
+    ap.add_argument("--results", default="results", help="folder holding bas3/ and digits/ from neurocl run")
+    ap.add_argument("--duration", type=float, default=240000.0, help="simulated ms of on-chip learning")
+    ap.add_argument("--eta", type=float, default=1e-3, help="on-chip learning rate (ms^-1)")
+    ap.add_argument("--phase-mean", type=float, default=2.0, help="mean phase length (ms, exponential)")
+    ap.add_argument("--sweeps", type=int, default=10000, help="Gibbs sweeps per chain for the bas3 sample KL")
+    ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
+    args = ap.parse_args(argv)
+    data_path = Path(args.out).with_suffix(".json")
+    if args.replot:
+        res = json.loads(data_path.read_text())
+    else:
+        res = compute(args)
+        write_text_atomic(data_path, json.dumps(res, indent=1))
+    plot(res, args.out)
 
 
 if __name__ == "__main__":

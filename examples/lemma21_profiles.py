@@ -53,7 +53,15 @@ def main(argv=None):
         print(f"loihi2 on Lava, t = {r.time_ms:.0f} ms: noise Tr Cov lava {r.noise_lava:.3g} vs profile "
               f"{r.noise_profile:.3g} (gradient units); 2nd-order extra NLL measured {r.measured2:.3e} +- "
               f"{r.se2:.1e} vs predicted {r.predicted2_profile:.3e} nats")
-    for ax, name in zip(axes, names + ["loihi2 vs Lava emulator"]):
+    top = 1.3 * max(max(r.measured2 + 3 * r.se2, r.predicted2_profile) for r in lava_rows)
+    ax.plot([0, top], [0, top], color="0.4", ls="--", lw=1)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_title("loihi2 vs Lava's emulator")
+    ax.tick_params(labelsize=6)
+    ax.set_xlabel("predicted by the profile (nats)", fontsize=8)
+    ax.legend(fontsize=6, loc="upper left")
+    for ax, name in zip(axes, names):
         lo, hi = ax.get_xlim()
         ax.plot([lo, hi], [lo, hi], color="0.4", ls="--", lw=1)
         ax.set_title(name)
