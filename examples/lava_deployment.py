@@ -89,7 +89,7 @@ def plot(res, out):
     ax2.axhline(1.0, color="0.5", ls="--", lw=0.8, label="1 nat")
     ax2.set_xlabel("simulated time (s)")
     ax2.set_ylabel("KL(data || model) (nats)")
-    ax2.set_title(f"bas3 on-chip ISD (eta = {res['eta']:g} /ms, phases ~ Exp({res['phase_mean']:g} ms))", fontsize=9)
+    ax2.set_title(f"bas3 on-chip ISD\n(eta = {res['eta']:g} /ms, phases ~ Exp({res['phase_mean']:g} ms))", fontsize=9)
     ax2.legend(fontsize=7)
     save(fig, out)
     print(f"wrote {out}")
