@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-slow bas4 digits bench gallery clean
+.PHONY: venv demo test test-lava test-slow test-all bas4 digits bench gallery clean
 
 venv: $(STAMP)
 
@@ -25,8 +25,13 @@ bas4: $(STAMP)
 digits: $(STAMP)
 	$(VENV)/bin/neurocl run circuits/digits.toml --out results/digits
 
+# the default suite (what CI runs first): everything but long runs and the Lava emulator
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow and not lava" -q
+
+# Lava emulator tests (forked processes with time limits); CI runs them after `make test`
+test-lava: $(STAMP)
+	$(PY) -m pytest -m "lava and not slow" -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
@@ -36,6 +41,10 @@ gallery: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
+
+# everything: default, Lava and slow tests
+test-all: $(STAMP)
+	$(PY) -m pytest -q
 
 clean:
 	rm -rf results .pytest_cache

@@ -170,7 +170,7 @@ def peer_lava(steps, dt, replicas=1):
     neurons whose spikes come back as the post-synaptic factor.  Lava's synaptic learning runs
     on the CPU per step; the phase process has no Lava counterpart here.  Start-up and the
     first 20 steps excluded."""
-    from neurocl.engines.lava_compat import install
+    from neurocl.engines.lava.compat import install
 
     install()
     from lava.magma.core.learning.learning_rule import Loihi2FLearningRule

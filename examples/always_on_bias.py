@@ -5,7 +5,7 @@ O(s / tau) + O(eta tau) per unit of learning).
 bas3 RBM from moderately trained weights (a short ideal ISD run, weights scaled by 0.6 so the
 gradient is not ~0); for each mean phase length tau and learning rate eta, ``R`` replicas
 learn with ISD (b = 0.5, exponential phases) for ``T`` ms; their mean end point is compared
-with the exact gradient flow over the same window (``neurocl.measure.always_on_bias``).
+with the exact gradient flow over the same window (``neurocl.experiments.always_on_bias``).
 Dotted lines: slopes -1 (mixing term s/tau) and +1 (eta tau term); grey band: Monte Carlo
 noise floor (2 s.e.).
 
@@ -19,7 +19,7 @@ import numpy as np
 from neurocl.circuits import RBM
 from neurocl.data import bars_and_stripes
 from neurocl.engines import Simulation, Task, get_engine
-from neurocl.measure.always_on_bias import always_on_bias
+from neurocl.experiments.always_on_bias import always_on_bias
 from neurocl.phases import Exponential, StochasticPhases
 from neurocl.plasticity import ISD
 from neurocl.plotting import new_figure, save

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocl.circuits._math import sigmoid
+from neurocl.numerics import sigmoid
 from neurocl.data import bars_and_stripes
 from neurocl.experiments.sweep import load_sweep, run_sweep
 from neurocl.measure import all_states, rbm_visible_log_probs

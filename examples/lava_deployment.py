@@ -3,12 +3,12 @@ and the on-chip ISD learning curve.
 
 Left: a bas3 RBM and a digits layered Hopfield network, each trained with ISD on the numpy
 engine (``neurocl run``; results directories), deployed on the emulator with ``floating_pt``
-and ``fixed_pt`` ProcessModels (8-bit weights, integer state and noise): bas3 KL of the
-emulator's samples (nats) and digits test accuracy (%), next to the float model.  Right:
-on-chip always-on ISD (``LearningSparse`` + ``Loihi3FLearningRule``) on bas3 in the emulator,
-``fixed_pt`` and ``floating_pt``, KL against simulated time (mean of the replicas, replicas as
-thin lines), with the numpy engine's ISD on the same settings (full Gibbs sweeps, sampled
-hidden statistic) as the reference.
+and ``fixed_pt`` ProcessModels (8-bit weights on the ``loihi2`` profile's grid, integer state
+and noise): bas3 KL of the emulator's samples (nats) and digits test accuracy (%), next to the
+float model.  Right: on-chip always-on ISD (``LearningSparse`` + ``Loihi3FLearningRule``) on
+bas3 in the emulator, ``fixed_pt`` (on the ``loihi2`` profile) and ``floating_pt``, KL against
+simulated time (mean of the replicas, replicas as thin lines), with the numpy engine's ISD on
+the same settings (full Gibbs sweeps, sampled hidden statistic) as the reference.
 
 Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [--duration MS] [--replot]
       (needs results/bas3 and results/digits from `make demo` and `make digits`; missing ones are
@@ -24,9 +24,10 @@ import numpy as np
 from neurocl.circuits import RBM
 from neurocl.data import bars_and_stripes
 from neurocl.engines import Simulation, Task, get_engine
+from neurocl.hardware import load_profile
 from neurocl.measure.exact import rbm_kl
 from neurocl.phases import Exponential, StochasticPhases
-from neurocl.experiments.io import write_text_atomic
+from neurocl.atomic import write_text_atomic
 from neurocl.plasticity import ISD
 from neurocl.plotting import new_figure, save
 
@@ -53,8 +54,11 @@ def compute(args):
     phases = StochasticPhases(0.5, Exponential(args.phase_mean))
     runs = {}
     for tag in ("fixed_pt", "floating_pt"):
+        # fixed_pt runs on the loihi2 profile's learning grid (its weight_scale); floating_pt on ideal weights
+        profile = load_profile("loihi2") if tag == "fixed_pt" else None
         runs[f"Lava {tag}"] = get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(args.eta), phases,
-                                                            task, sim, progress=True, desc=f"on-chip ISD ({tag})")
+                                                            task, sim, progress=True, desc=f"on-chip ISD ({tag})",
+                                                            profile=profile)
     # the reference: numpy engine, one full Gibbs sweep per dt (tau_n << dt), sampled hidden statistic
     runs["numpy engine"] = get_engine("numpy").run(RBM(9, 16, init_scale=0.1, tau_n=0.01),
                                                    ISD(args.eta, mean_field=False), phases, task, sim)

@@ -21,6 +21,7 @@ EPILOG = """examples:
   neurocl run circuits/bas3.toml --out results/bas3 --seed 1 --time 60000
   neurocl circuits                               list the shipped circuit specs
   neurocl profiles                               list the shipped hardware profiles
+  neurocl engines                                what each engine runs (circuits, rules, phases, profile fields)
   neurocl run circuits/bas3.toml --profile loihi2 --time 200000
   neurocl run circuits/bas3.toml --engine brian2 --time 20000   Brian2 network, raster.png per learner
   neurocl deploy --target lava results/bas3      a saved run on the Lava Loihi 2 emulator
@@ -66,10 +67,28 @@ def _cmd_profiles(args) -> int:
     return 0
 
 
+def _cmd_engines(args) -> int:
+    from neurocl.engines import engine_class, engine_names
+    from neurocl.errors import ConfigError
+
+    for name in engine_names():
+        try:
+            sup = engine_class(name)().supports()
+        except (ImportError, ConfigError) as exc:   # an engine whose optional dependency is missing
+            print(f"{name}: unavailable ({exc})")
+            continue
+        runs = ", ".join(f"{c}+{r}" for c, r in sorted(sup["runs"]))
+        print(f"{name}\n  runs (circuit+rule): {runs}\n  phases: {', '.join(sorted(sup['phases']))}"
+              f" (laws: {', '.join(sorted(sup['phase_laws']))})\n"
+              f"  profile fields: {', '.join(sorted(sup['profile_fields'])) or 'none (ideal weights only)'}\n"
+              f"  capabilities: {', '.join(sorted(sup['capabilities'])) or 'none'}")
+    return 0
+
+
 def _cmd_check_theory(args) -> int:
     from neurocl.config import load_config
     from neurocl.experiments.check_theory import check_theory, format_rows, plot_rows
-    from neurocl.experiments.io import write_text_atomic
+    from neurocl.atomic import write_text_atomic
     from neurocl.hardware import load_profile, shipped_profiles
 
     spec = SPECS_DIR / f"{args.circuit}.toml" if not str(args.circuit).endswith(".toml") else Path(args.circuit)
@@ -97,7 +116,7 @@ def _cmd_check_theory(args) -> int:
 
 def _check_theory_lava(args, config) -> int:
     from neurocl.experiments.check_theory_lava import check_theory_lava, format_lava_rows, plot_lava_rows
-    from neurocl.experiments.io import write_text_atomic
+    from neurocl.atomic import write_text_atomic
     from neurocl.hardware import load_profile
 
     profile = load_profile(args.profile or "loihi2")
@@ -186,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  neurocl profiles\n  neurocl run circuits/bas3.toml --profile rram_hfo2 --time 200000\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=_cmd_profiles)
+    p = sub.add_parser("engines", help="list the engines and what each supports (from their registries)",
+                       epilog="example:\n  neurocl engines\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=_cmd_engines)
     p = sub.add_parser(
         "check-theory", help="Lemma 2.1: predicted vs measured extra NLL change under a hardware profile",
         epilog="examples:\n  neurocl check-theory --circuit bas3 --profile rram_hfo2\n"

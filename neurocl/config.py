@@ -14,88 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from neurocl.circuits import CIRCUITS
-from neurocl.engines.base import Simulation
+from neurocl.data.spec import DataSpec
+from neurocl.engines.registry import engine_class
 from neurocl.errors import ConfigError
-from neurocl.phases import LAWS, Alternating, StochasticPhases
+from neurocl.hardware.profile import load_profile
+from neurocl.phases import phases_from_table, phases_to_table
 from neurocl.plasticity import RULES
-from neurocl.validate import non_negative, one_of, positive, positive_int
+from neurocl.schema import as_table, build
+from neurocl.simulation import Simulation
 
-__all__ = ["DataSpec", "LearnerSpec", "RunConfig", "load_config", "parse_config", "build"]
-
-def _fields(cls):
-    return [f for f in dataclasses.fields(cls) if f.init]
-
-
-def build(cls, table: dict, section: str, drop=()):
-    """Instantiate the dataclass ``cls`` from a TOML table, naming ``section`` in every error.
-
-    Unknown keys, missing required keys and invalid values raise ``ConfigError``.
-    """
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{section}] must be a table, got {table!r}")
-    table = {k: v for k, v in table.items() if k not in drop}
-    allowed = {f.name for f in _fields(cls)}
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ConfigError(f"[{section}] unknown key '{unknown[0]}' (allowed: {', '.join(sorted(allowed))})")
-    required = {f.name for f in _fields(cls)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    missing = sorted(required - set(table))
-    if missing:
-        raise ConfigError(f"[{section}] missing key '{missing[0]}'")
-    try:
-        return cls(**table)
-    except ConfigError as exc:
-        raise ConfigError(f"[{section}] {exc}") from None
-
-
-def as_table(obj) -> dict:
-    """The TOML table that :func:`build` turns back into ``obj`` (defaults filled in)."""
-    out = {}
-    for f in _fields(type(obj)):
-        v = getattr(obj, f.name)
-        out[f.name] = list(v) if isinstance(v, tuple) else v
-    if type(obj) in RULES.values():
-        out = {"rule": type(obj).name, **out}
-    elif type(obj) in CIRCUITS.values():
-        out = {"kind": type(obj).kind, **out}
-    return out
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """Which dataset a run uses.
-
-    ``name``: ``"bars_and_stripes"`` (needs ``size``), ``"digits"`` (scikit-learn's 8x8
-    digits, ``test_fraction``, ``split_seed``) or ``"idx"`` (user's MNIST-format files:
-    ``images`` and, for supervised circuits, ``labels``; ``test_images``/``test_labels``
-    optional).  ``presentation`` (ms, >= 0): how long a sample stays clamped before the
-    next positive phase may draw a fresh one (0: a fresh sample at every positive phase).
-    """
-
-    name: str
-    size: int | None = None
-    presentation: float = 0.0
-    test_fraction: float = 0.2
-    split_seed: int = 0
-    images: str | None = None
-    labels: str | None = None
-    test_images: str | None = None
-    test_labels: str | None = None
-
-    def __post_init__(self):
-        one_of("name", self.name, {"bars_and_stripes", "digits", "idx"})
-        object.__setattr__(self, "presentation", non_negative("presentation", self.presentation))
-        if self.name == "bars_and_stripes":
-            if self.size is None:
-                raise ConfigError("name = 'bars_and_stripes' needs size (an integer >= 2)")
-            size = positive_int("size", self.size)
-            if size < 2:
-                raise ConfigError(f"size = {size} must be >= 2")
-        if not 0.0 < positive("test_fraction", self.test_fraction) < 1.0:
-            raise ConfigError(f"test_fraction = {self.test_fraction:g} is outside (0, 1)")
-        if self.name == "idx" and not self.images:
-            raise ConfigError("name = 'idx' needs images (path to an IDX file)")
+__all__ = ["DataSpec", "LearnerSpec", "RunConfig", "load_config", "parse_config"]
 
 
 @dataclass(frozen=True)
@@ -124,15 +52,15 @@ class RunConfig:
         """The resolved config as a TOML-ready dict (every default filled in)."""
         learners = {}
         for spec in self.learners:
-            t = as_table(spec.rule)
+            t = as_table(spec.rule, rule=spec.rule.name)
             if spec.phases is not None:
-                t["phases"] = _phases_table(spec.phases)
+                t["phases"] = phases_to_table(spec.phases)
             learners[spec.label] = t
         return {
             "name": self.name,
             "engine": {"name": self.engine, **self.engine_options} if self.engine_options else self.engine,
             "profile": self.profile,
-            "circuit": as_table(self.circuit),
+            "circuit": as_table(self.circuit, kind=self.circuit.kind),
             "data": as_table(self.data),
             "simulation": as_table(self.simulation),
             "learners": learners,
@@ -147,43 +75,13 @@ class RunConfig:
             _validate_engine(engine, {})
             out = dataclasses.replace(out, engine=engine, engine_options={})
         if profile is not None:
-            from neurocl.hardware import load_profile
-
             load_profile(profile)  # validate now
             out = dataclasses.replace(out, profile=str(profile))
         return out
 
     def hardware(self):
         """The :class:`~neurocl.hardware.HardwareProfile` named by ``profile``."""
-        from neurocl.hardware import load_profile
-
         return load_profile(self.profile)
-
-
-def _phases_table(ph) -> dict:
-    if isinstance(ph, Alternating):
-        return {"kind": "alternating", "length": ph.length}
-    law = {"law": next(k for k, v in LAWS.items() if isinstance(ph.length, v))}
-    law.update({f.name: getattr(ph.length, f.name) for f in _fields(type(ph.length))})
-    return {"kind": "stochastic", "b": ph.b, "length": law}
-
-
-def _build_phases(table, section):
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{section}] must be a table")
-    kind = table.get("kind")
-    if kind == "alternating":
-        return build(Alternating, table, section, drop=("kind",))
-    if kind == "stochastic":
-        length = table.get("length")
-        if not isinstance(length, dict):
-            raise ConfigError(f"[{section}] length must be a table like {{ law = \"exponential\", mean = 50.0 }}")
-        law = length.get("law")
-        if law not in LAWS:
-            raise ConfigError(f"[{section}.length] law = {law!r} is not one of {sorted(LAWS)}")
-        law_obj = build(LAWS[law], length, f"{section}.length", drop=("law",))
-        return build(StochasticPhases, {**table, "length": law_obj}, section, drop=("kind",))
-    raise ConfigError(f"[{section}] kind = {kind!r} is not one of ['alternating', 'stochastic']")
 
 
 def parse_config(raw: dict, source: str = "<config>") -> RunConfig:
@@ -226,18 +124,16 @@ def _parse(raw: dict) -> RunConfig:
             raise ConfigError(f"[{section}] rule = {rule_name!r} is not one of {sorted(RULES)}")
         rule = build(RULES[rule_name], t, section, drop=("rule", "phases"))
         phases = None
-        if rule_name in ("isd", "twophase"):
+        if rule.time == "continuous":
             if "phases" not in t:
                 raise ConfigError(f"[{section}] missing key 'phases'")
-            phases = _build_phases(t["phases"], f"{section}.phases")
+            phases = phases_from_table(t["phases"], f"{section}.phases")
         elif "phases" in t:
             raise ConfigError(f"[{section}] rule '{rule_name}' is discrete-time and takes no 'phases'")
         learners.append(LearnerSpec(label, rule, phases))
     profile = raw.get("profile", "ideal")
     if not isinstance(profile, str):
         raise ConfigError(f"profile must be a shipped profile name or a TOML path, got {profile!r}")
-    from neurocl.hardware import load_profile
-
     load_profile(profile)
     return RunConfig(name, engine, circuit, data, sim, tuple(learners), profile, engine_options)
 
@@ -255,9 +151,8 @@ def _parse_engine(value):
 
 
 def _validate_engine(name, options):
-    from neurocl.engines import get_engine
-
-    get_engine(name, **options)  # unknown names and bad options raise ConfigError here
+    """Unknown engine names and bad options raise ConfigError (no engine is built)."""
+    build(engine_class(name).Options, options, "engine")
 
 
 def load_config(path) -> RunConfig:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocl.errors import ConfigError
+from neurocl.schema import Registry, as_table, build
 from neurocl.validate import open_unit, positive
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "Gamma",
     "Uniform",
     "LAWS",
+    "PHASES",
+    "phases_from_table",
+    "phases_to_table",
     "Schedule",
     "Alternating",
     "StochasticPhases",
@@ -121,7 +125,10 @@ class Uniform(PhaseLaw):
         return (2 * self.mean * self.width) ** 2 / 12.0
 
 
-LAWS = {"fixed": Fixed, "exponential": Exponential, "gamma": Gamma, "uniform": Uniform}
+#: phase-length laws by the ``law`` key of a ``length = { law = ..., ... }`` table
+LAWS = Registry("phase-length law")
+for _key, _cls in (("fixed", Fixed), ("exponential", Exponential), ("gamma", Gamma), ("uniform", Uniform)):
+    LAWS.register(_key, _cls)
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ class StochasticPhases:
 
     def __post_init__(self):
         object.__setattr__(self, "b", open_unit("b", self.b))
-        if not isinstance(self.length, PhaseLaw):
+        if not isinstance(self.length, PhaseLaw):  # user input: a law object is required
             raise ConfigError(f"length must be one of {sorted(LAWS)}, got {self.length!r}")
 
     @property
@@ -217,3 +224,35 @@ class StochasticPhases:
             rng,
             self.length.mean,
         )
+
+
+#: phase processes by the ``kind`` key of a ``phases = { kind = ..., ... }`` table
+PHASES = Registry("phases kind")
+PHASES.register("alternating", Alternating)
+PHASES.register("stochastic", StochasticPhases)
+
+
+def phases_to_table(phases) -> dict:
+    """The TOML table of a phase process (inverse of :func:`phases_from_table`)."""
+    table = as_table(phases, kind=PHASES.key_of(phases))
+    if isinstance(table.get("length"), PhaseLaw):
+        table["length"] = as_table(table["length"], law=LAWS.key_of(table["length"]))
+    return table
+
+
+def phases_from_table(table, section: str):
+    """A phase process from its TOML table, e.g. ``{ kind = "stochastic", b = 0.5, length =
+    { law = "exponential", mean = 10.0 } }``; errors name ``section``."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{section}] must be a table")
+    if table.get("kind") not in PHASES:
+        raise ConfigError(f"[{section}] kind = {table.get('kind')!r} is not one of {sorted(PHASES)}")
+    table = dict(table)
+    if isinstance(table.get("length"), dict):
+        length = table["length"]
+        if length.get("law") not in LAWS:
+            raise ConfigError(f"[{section}.length] law = {length.get('law')!r} is not one of {sorted(LAWS)}")
+        table["length"] = build(LAWS[length["law"]], length, f"{section}.length", drop=("law",))
+    elif PHASES[table["kind"]] is StochasticPhases:
+        raise ConfigError(f"[{section}] length must be a table like {{ law = \"exponential\", mean = 50.0 }}")
+    return build(PHASES[table["kind"]], table, section, drop=("kind",))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocl.schema import Registry
 from neurocl.validate import positive, positive_int
 
 __all__ = [
@@ -82,6 +83,13 @@ def learning_rate_at(eta: float, t, decay_time: float | None):
     return eta / (1.0 + np.asarray(t, dtype=float) / decay_time)
 
 
+#: rules by the ``rule`` key of a ``[learners.X]`` table.  Every rule declares ``name`` and
+#: ``time``: ``"continuous"`` (runs with a phase process on the time axis) or ``"discrete"``
+#: (one update per ``dt``, no phases).
+RULES = Registry("rule", key_attr="name")
+
+
+@RULES.register
 @dataclass(frozen=True)
 class ISD:
     """Always-on importance-sampled plasticity.
@@ -98,12 +106,14 @@ class ISD:
     mean_field: bool = True
 
     name = "isd"
+    time = "continuous"
     always_on = True
 
     def __post_init__(self):
         object.__setattr__(self, "learning_rate", positive("learning_rate", self.learning_rate))
 
 
+@RULES.register
 @dataclass(frozen=True)
 class TwoPhase:
     """Classic two-phase contrastive learning that stores the positive statistics.
@@ -122,6 +132,7 @@ class TwoPhase:
     mean_field: bool = True
 
     name = "twophase"
+    time = "continuous"
     always_on = False
 
     def __post_init__(self):
@@ -130,6 +141,7 @@ class TwoPhase:
             object.__setattr__(self, "decay_time", positive("decay_time", self.decay_time))
 
 
+@RULES.register
 @dataclass(frozen=True)
 class CDk:
     """Contrastive divergence with ``k`` block-Gibbs sweeps from the data (Hinton 2002).
@@ -143,6 +155,7 @@ class CDk:
     batch_size: int = 10
 
     name = "cdk"
+    time = "discrete"
     persistent = False
 
     def __post_init__(self):
@@ -151,14 +164,10 @@ class CDk:
         object.__setattr__(self, "batch_size", positive_int("batch_size", self.batch_size))
 
 
+@RULES.register
 @dataclass(frozen=True)
 class PCD(CDk):
     """Persistent contrastive divergence (Tieleman 2008): the negative chains carry over."""
 
     name = "pcd"
     persistent = True
-
-
-RULES = {cls.name: cls for cls in (ISD, TwoPhase, CDk, PCD)}
-
-

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
-__all__ = ["new_figure", "plot_curves", "image_grid", "save", "shade_phases", "raster_figure"]
+from neurocl.atomic import write_bytes_atomic
+from neurocl.measure.exact import all_states, rbm_visible_log_probs
+from neurocl.schema import Registry
+
+__all__ = ["new_figure", "plot_curves", "image_grid", "save", "shade_phases", "raster_figure", "PANELS"]
 
 METRIC_LABELS = {
     "kl_nats": "KL(data || model) (nats)",
@@ -133,12 +139,39 @@ def raster_figure(raster: dict, params: dict, label: str, path) -> None:
 
 def save(fig, path) -> None:
     """Save as PNG atomically and close."""
-    import io
-
-    from neurocl.experiments.io import write_bytes_atomic
-
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")
     _plt().close(fig)
     write_bytes_atomic(path, buf.getvalue())
+
+
+#: summary panels by name (a circuit's ``summary_panel``): ``panel(ax, circuit, params, label, rng)``
+#: draws one learner's panel of ``summary.png`` (``params`` with a replica axis).
+PANELS = Registry("summary panel")
+
+
+@PANELS.register("model_samples")
+def model_samples_panel(ax, circuit, params, label, rng) -> None:
+    """24 exact samples of replica 0's visible marginal (square visible layers only)."""
+    side = int(round(np.sqrt(circuit.n_visible)))
+    if side * side != circuit.n_visible:
+        ax.set_axis_off()
+        return
+    W, a, c = params["W"][0], params["a"][0], params["c"][0]
+    states = all_states(W.shape[0])
+    logp = rbm_visible_log_probs(W, a, c, states)
+    p = np.exp(logp - logp.max())
+    samples = states[rng.choice(len(states), size=24, p=p / p.sum())]
+    image_grid(ax, samples, (side, side), 6, f"{label}: exact samples of replica 0")
+
+
+@PANELS.register("input_weights")
+def input_weights_panel(ax, circuit, params, label, rng) -> None:
+    """Input weights of 24 hidden units of replica 0 (square input layers only)."""
+    side = int(round(np.sqrt(circuit.sizes[0])))
+    if side * side != circuit.sizes[0]:
+        ax.set_axis_off()
+        return
+    image_grid(ax, params["W0"][0].T[:24], (side, side), 6, f"{label}: input weights of 24 hidden units",
+               cmap="RdBu_r", symmetric=True)

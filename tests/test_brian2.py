@@ -1,4 +1,6 @@
-"""The Brian2 engine: exact sampling, the exact ISD drift, devices, errors, results files.
+"""The Brian2 engine: what is specific to it (random-scan BM sampling, devices, errors, rasters,
+results files); the exact RBM law, the exact ISD drift, divergence, seeds and the fixed-point
+grid are checked for every engine in ``tests/conformance``.
 
 Everything here runs on Brian2's ``numpy`` target (no compilation); the bas3 agreement run
 with the numpy engine is the ``slow`` test at the end (cython target, compiled once and cached).
@@ -8,13 +10,15 @@ import numpy as np
 import pytest
 
 from neurocl.circuits import RBM, BoltzmannMachine
-from neurocl.circuits._math import sigmoid
 from neurocl.data import bars_and_stripes
 from neurocl.engines import Simulation, Task, get_engine
-from neurocl.errors import ConfigError, DivergenceError, UnsupportedFeatureError
+from neurocl.errors import ConfigError, UnsupportedFeatureError
 from neurocl.hardware import load_profile
-from neurocl.measure import (all_states, boltzmann_distribution, empirical_distribution,
-                             rbm_visible_log_probs, total_variation)
+from neurocl.measure import (
+    boltzmann_distribution,
+    empirical_distribution,
+    total_variation,
+)
 from neurocl.phases import Exponential, Gamma, StochasticPhases
 from neurocl.plasticity import ISD, TwoPhase
 
@@ -38,61 +42,9 @@ def test_free_running_5_unit_boltzmann_machine_matches_exact_law():
     assert tv <= 0.03, tv
 
 
-@pytest.mark.parametrize("units", ["glauber", "spiking"])
-def test_rbm_visible_marginal_matches_exact_law(units):
-    """Glauber and neural-sampling spiking units: 10 replicas x 20,000 steps; TV <= 0.02."""
-    rbm = RBM(4, 3)
-    rng = np.random.default_rng(2)
-    params = {"W": rng.normal(0, 1.0, (1, 4, 3)).repeat(10, 0), "a": rng.normal(0, 0.5, (1, 4)).repeat(10, 0),
-              "c": rng.normal(0, 0.5, (1, 3)).repeat(10, 0)}
-    samples = _engine(units=units).free_run(rbm, params, Simulation(dt=1.0, duration=20000.0, replicas=10, seed=3))
-    exact = np.exp(rbm_visible_log_probs(params["W"][0], params["a"][0], params["c"][0], all_states(4)))
-    assert total_variation(empirical_distribution(samples.reshape(-1, 4)), exact) <= 0.02
-
-
-ETA, DURATION, R = 1e-9, 100_000.0, 8
-
-
-@pytest.mark.parametrize("units", ["glauber", "spiking"])
-def test_isd_drift_on_brian2_is_exact_gradient(units):
-    """Same check as for the numpy engine: accumulated update / (eta T) = E_data - E_model."""
-    data = bars_and_stripes(2)
-    rng = np.random.default_rng(11)
-    W, a, c = rng.normal(0, 0.8, (4, 3)), rng.normal(0, 0.5, 4), rng.normal(0, 0.5, 3)
-    states = all_states(4)
-    p = np.exp(rbm_visible_log_probs(W, a, c, states))
-    exact = (np.einsum("ni,nj->ij", data, sigmoid(data @ W + c)) / len(data)
-             - np.einsum("n,ni,nj->ij", p, states, sigmoid(states @ W + c)))
-    params = {"W": np.repeat(W[None], R, 0), "a": np.repeat(a[None], R, 0), "c": np.repeat(c[None], R, 0)}
-    start = {k: v.copy() for k, v in params.items()}
-    sim = Simulation(dt=1.0, duration=DURATION, replicas=R, seed=5, checkpoints=1)
-    traj = _engine(units=units).run(RBM(4, 3), ISD(ETA), StochasticPhases(0.3, Exponential(20.0)),
-                                    Task(clamp=data, evaluate=lambda q: {}), sim, params=start)
-    est = (traj.params["W"] - W) / (ETA * DURATION)
-    mean, se = est.mean(0), est.std(0, ddof=1) / np.sqrt(R)
-    # 4 s.e. per parameter (12), plus 0.01 for the finite-phase (mixing) bias
-    assert np.all(np.abs(mean - exact) < 4 * se + 0.01), (mean - exact) / se
-
-
 def _bas3_task():
     data = bars_and_stripes(3)
     return Task(clamp=data, evaluate=lambda q: {"w_max_abs": np.abs(q["W"]).max(axis=(1, 2))})
-
-
-def test_quantised_profile_keeps_weights_on_the_grid_and_learns():
-    """Fixed-point grid (weight_bits) with independent stochastic rounding: every weight the
-    network reads is a multiple of the grid step times weight_scale, within the range."""
-    prof = load_profile("loihi2")
-    import dataclasses
-
-    prof = dataclasses.replace(prof, shared_rounding=False)
-    sim = Simulation(dt=2.0, duration=4000.0, replicas=2, seed=0, checkpoints=1)
-    traj = _engine().run(RBM(9, 4, init_scale=0.5), ISD(1e-2), StochasticPhases(0.5, Exponential(10.0)),
-                         _bas3_task(), sim, profile=prof)
-    W = traj.params["W"] / (prof.weight_scale * prof.quantum)
-    np.testing.assert_allclose(W, np.round(W), atol=1e-9)
-    assert np.abs(traj.params["W"]).max() <= prof.weight_scale * prof.w_max + 1e-12
-    assert len(np.unique(np.round(W))) > 5  # weights moved on the grid
 
 
 def test_asymmetric_bounded_device_stays_in_its_bounds():
@@ -129,8 +81,15 @@ def test_profile_effects_change_the_learned_weights_against_ideal():
         Task(clamp=np.zeros((1, 4))), Simulation(1.0, 10.0))),
     ("non-integer shape", lambda: _engine().run(RBM(9, 2), ISD(1e-3), StochasticPhases(0.5, Gamma(5.0, 2.5)),
                                                 _bas3_task(), Simulation(1.0, 10.0))),
+    ("shape 20", lambda: _engine().run(RBM(9, 2), ISD(1e-3), StochasticPhases(0.5, Gamma(5.0, 20.0)),
+                                       _bas3_task(), Simulation(1.0, 10.0))),
     ("write_noise_std", lambda: _engine().run(RBM(9, 2), ISD(1e-3), StochasticPhases(0.5, Exponential(5.0)),
                                               _bas3_task(), Simulation(1.0, 10.0), profile=load_profile("pcm"))),
+    ("shared_rounding", lambda: _engine().run(RBM(9, 2), ISD(1e-3), StochasticPhases(0.5, Exponential(5.0)),
+                                              _bas3_task(), Simulation(1.0, 10.0), profile=load_profile("loihi2"))),
+    ("hardware profiles", lambda: _engine().run(
+        BoltzmannMachine(4), ISD(1e-3), StochasticPhases(0.5, Exponential(5.0)), Task(clamp=np.zeros((1, 4))),
+        Simulation(1.0, 10.0), profile=load_profile("rram_hfo2"))),
 ])
 def test_unsupported_combinations_name_engine_and_feature(what, make):
     with pytest.raises(UnsupportedFeatureError) as err:
@@ -138,14 +97,13 @@ def test_unsupported_combinations_name_engine_and_feature(what, make):
     assert "brian2" in str(err.value) and what in str(err.value)
 
 
-def test_divergence_is_reported_with_its_step():
-    data = bars_and_stripes(2)
-    sim = Simulation(dt=1.0, duration=2000.0, replicas=1, seed=0, checkpoints=2)
-    with pytest.raises(DivergenceError) as err:
-        _engine().run(RBM(4, 3), ISD(1e300), StochasticPhases(0.5, Exponential(5.0)), Task(clamp=data), sim)
-    # eta = 1e300 overflows the fields within the first phases; the step is reported, not the end of the run
-    assert 0 < err.value.step < sim.n_steps
-    assert f"integration step {err.value.step}" in str(err.value)
+def test_declared_supports():
+    sup = _engine().supports()
+    assert sup["runs"] == {("rbm", "isd"), ("boltzmann", "isd")}
+    assert sup["phases"] == {"alternating", "stochastic"}
+    assert sup["phase_laws"] == {"fixed", "exponential", "gamma", "uniform"}
+    assert sup["capabilities"] == {"free_run", "divergence", "float_weights"}
+    assert "weight_bits" in sup["profile_fields"] and "write_noise_std" not in sup["profile_fields"]
 
 
 def test_mis_shaped_data_is_a_config_error_before_building():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neurocl.circuits import RBM
-from neurocl.circuits._math import sigmoid
+from neurocl.numerics import sigmoid
 from neurocl.measure import all_states, rbm_visible_log_probs
 from neurocl.plasticity import isd_estimate, isd_trace_variance, isd_weight, optimal_b
 

@@ -26,7 +26,12 @@ def test_every_example_has_a_smoke_test():
     assert {p.name for p in (ROOT / "examples").glob("*.py")} == set(TINY)
 
 
-@pytest.mark.parametrize("script", sorted(TINY))
+#: examples that run the Lava emulator: in `make test-lava`, not in the default suite
+LAVA = {"lava_deployment.py", "lemma21_profiles.py"}
+
+
+@pytest.mark.parametrize("script", [pytest.param(s, marks=[pytest.mark.lava] if s in LAVA else [])
+                                    for s in sorted(TINY)])
 def test_example_runs(tmp_path, script):
     out = tmp_path / "fig.png"
     extra = [a.replace("{tmp}", str(tmp_path)) for a in TINY[script]]

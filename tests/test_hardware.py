@@ -142,7 +142,7 @@ def test_engine_runs_on_device_weights():
     """bas2 RBM on the loihi2 profile: the weights the network uses stay on the 8-bit grid
     (in network units: multiples of weight_scale * quantum) while learning moves them."""
     from neurocl.circuits import RBM
-    from neurocl.config import DataSpec
+    from neurocl.data import DataSpec
     from neurocl.engines import Simulation, get_engine
     from neurocl.experiments.tasks import make_task
     from neurocl.phases import Exponential, StochasticPhases

@@ -90,7 +90,7 @@ def test_fused_kernel_equals_reference_path(positive, rule_name, negative, rest)
     rule = ISD(0.01) if rule_name == "isd" else TwoPhase(0.01)
     phases = StochasticPhases(0.4, Exponential(3.0))
     sim = Simulation(dt=0.25, duration=300.0, replicas=2, seed=9, checkpoints=2)
-    out = [get_engine("numpy").run(net, rule, phases, task, sim, fast=f).params for f in (True, False)]
+    out = [get_engine("numpy", kernel=k).run(net, rule, phases, task, sim).params for k in ("fused", "reference")]
     for k in out[0]:
         np.testing.assert_allclose(out[0][k], out[1][k], rtol=1e-9, atol=1e-12)
     start = net.init_params(np.random.default_rng([9, 0]), 2)

@@ -20,12 +20,12 @@ def _run(kernel, dtype="float64", seed=1, duration=20_000.0, replicas=3, rule=IS
                                                                      p["c"][r].astype(float), DATA)
                                                               for r in range(p["W"].shape[0])]})
     sim = Simulation(dt=1.0, duration=duration, replicas=replicas, seed=seed, checkpoints=1, dtype=dtype)
-    return get_engine("numpy").run(RBM(9, 16, init_scale=0.1), rule, StochasticPhases(0.5, Exponential(10.0)),
-                                   task, sim, fast=kernel)
+    return get_engine("numpy", kernel=kernel).run(RBM(9, 16, init_scale=0.1), rule,
+                                                  StochasticPhases(0.5, Exponential(10.0)), task, sim)
 
 
 def test_event_kernel_reproduces_dense_kernel_in_float64():
-    dense, event = _run("dense"), _run("event")
+    dense, event = _run("fused"), _run("event")
     for k in dense.params:
         np.testing.assert_allclose(event.params[k], dense.params[k], rtol=1e-9, atol=1e-12)
 
@@ -42,8 +42,8 @@ def test_float32_learns_like_float64():
 def test_event_kernel_limits():
     with pytest.raises(UnsupportedFeatureError, match="event kernel"):
         task = Task(clamp=DATA, evaluate=lambda p: {})
-        get_engine("numpy").run(RBM(9, 16), TwoPhase(1e-3), Alternating(10.0), task,
-                                Simulation(dt=1.0, duration=100.0), fast="event")
+        get_engine("numpy", kernel="event").run(RBM(9, 16), TwoPhase(1e-3), Alternating(10.0), task,
+                                                Simulation(dt=1.0, duration=100.0))
     with pytest.raises(DivergenceError):
         _run("event", rule=ISD(1e308), duration=500.0)
 

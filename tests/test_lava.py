@@ -1,8 +1,10 @@
 """The Lava engine: fixed-point encodings, deployment on the Loihi 2 emulator, on-chip ISD.
 
 Every Lava run goes through ``run_isolated`` (a wall-clock limit; the runtime is stopped).
+``fixed_pt`` runs on the grid of the ``loihi2`` hardware profile (its ``weight_scale``).
 """
 
+import dataclasses
 import time
 
 import numpy as np
@@ -16,12 +18,15 @@ from neurocl.engines.lava.fixed_point import (int_to_weight, isd_scaling, logist
                                               weight_to_int)
 from neurocl.engines.lava.runtime import LavaRunError, LavaTimeoutError, run_isolated
 from neurocl.errors import ConfigError, UnsupportedFeatureError
+from neurocl.hardware import load_profile
 from neurocl.measure.exact import rbm_kl
 from neurocl.measure.rbm_hessian import rbm_nll_grad_hessian
 from neurocl.phases import Exponential, StochasticPhases
 from neurocl.plasticity import ISD, TwoPhase
 
 pytestmark = pytest.mark.lava
+
+LOIHI2 = load_profile("loihi2")
 
 
 def _trained_bas3(steps=400, lr=3.0, seed=0):
@@ -113,7 +118,7 @@ def bas3_model():
 def test_bas3_samples_on_the_emulator_match_the_float_model(bas3_model, tag):
     W, a, c, data = bas3_model
     exact = rbm_kl(W, a, c, data)
-    res = deploy_rbm(W, a, c, data, tag=tag, sweeps=4000, replicas=16, timeout=300)
+    res = deploy_rbm(W, a, c, data, tag=tag, weight_scale=LOIHI2.weight_scale, sweeps=4000, replicas=16, timeout=300)
     # 64k samples; the sample KL's own error is ~0.02 nats here
     assert exact < 2.0          # a structured model (uniform: 3.60 nats)
     assert abs(res["kl_samples"] - exact) < 0.2, (res["kl_samples"], exact)
@@ -121,7 +126,7 @@ def test_bas3_samples_on_the_emulator_match_the_float_model(bas3_model, tag):
 
 def test_wrong_weights_would_be_detected(bas3_model):
     W, a, c, data = bas3_model
-    res = deploy_rbm(0.5 * W, a, c, data, sweeps=2000, replicas=16, timeout=300)
+    res = deploy_rbm(0.5 * W, a, c, data, weight_scale=LOIHI2.weight_scale, sweeps=2000, replicas=16, timeout=300)
     assert abs(res["kl_samples"] - rbm_kl(W, a, c, data)) > 0.2
 
 
@@ -151,6 +156,23 @@ def test_digits_accuracy_on_the_emulator_within_2_points_of_float():
     assert res_f["accuracy"] == pytest.approx(acc_float, abs=1e-9)   # the float emulator is the same dynamics
 
 
+def test_deploy_run_deploys_a_saved_rbm_run_by_circuit_kind(tmp_path, monkeypatch):
+    """``neurocl deploy``'s function: a saved bas3 run on the emulator (the loihi2 profile's
+    grid); a circuit kind without a deployer is refused before Lava runs."""
+    from neurocl.config import load_config
+    from neurocl.experiments import deploy
+    from neurocl.experiments.run import run
+
+    cfg = load_config("circuits/bas3.toml").replace(duration=1000.0, replicas=1)
+    run(cfg, tmp_path / "bas3", progress=False, echo=None)
+    (row,) = deploy.deploy_run(tmp_path / "bas3", "lava", "fixed_pt", "isd", sweeps=300, timeout=120)
+    assert row["learner"] == "isd" and row["unit"] == "nats" and np.isfinite(row["emulator"])
+    assert abs(row["emulator"] - row["float"]) < 0.5, row        # near-uniform model: both ~3.6 nats
+    monkeypatch.delitem(deploy.DEPLOYERS, "rbm")
+    with pytest.raises(UnsupportedFeatureError, match="deployment of circuit 'rbm'"):
+        deploy.deploy_run(tmp_path / "bas3", "lava", "fixed_pt", "isd", sweeps=300, timeout=120)
+
+
 # ----------------------------------------------------------------------------- on-chip learning
 def _rule_job(tag, n):
     from neurocl.engines.lava.rbm import build_rbm, dense_weights
@@ -158,7 +180,7 @@ def _rule_job(tag, n):
 
     R, nv, nh = 1, 2, 3
     W = np.zeros((R, nv, nh))
-    net = build_rbm(W, np.full((R, nv), 10.0), np.full((R, nh), 10.0), tag=tag, weight_scale=8.0, seed=1,
+    net = build_rbm(W, np.full((R, nv), 10.0), np.full((R, nh), 10.0), tag=tag, weight_scale=LOIHI2.weight_scale, seed=1,
                     patterns=np.ones((1, nv), int), phases=StochasticPhases(0.5, Exponential(3.0)), step_ms=1.0,
                     learning={"eta": 1e-2, "dt": 1.0, "b": 0.5}, record=n)
     try:
@@ -207,7 +229,7 @@ def test_replicas_learn_only_their_own_synapses(tag):
         from neurocl.engines.lava.rbm import build_rbm, dense_weights
         from neurocl.engines.lava.runtime import run_steps
 
-        net = build_rbm(np.zeros((R, nv, nh)), np.zeros((R, nv)), np.zeros((R, nh)), tag=tag, weight_scale=8.0,
+        net = build_rbm(np.zeros((R, nv, nh)), np.zeros((R, nv)), np.zeros((R, nh)), tag=tag, weight_scale=LOIHI2.weight_scale,
                         seed=0, patterns=bars_and_stripes(3), phases=StochasticPhases(0.5, Exponential(1.0)),
                         learning={"eta": 2e-2, "dt": 1.0, "b": 0.5})
         try:
@@ -261,19 +283,89 @@ def test_check_theory_on_lava_matches_the_loihi2_profile_and_rejects_a_coarser_g
     assert not bad.agrees, format_lava_rows([bad])
 
 
+def _kl_task(data):
+    return Task(clamp=data, evaluate=lambda p: {"kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], data)
+                                                          for r in range(len(p["W"]))]})
+
+
 def test_lava_engine_learns_and_reports_unsupported_features():
     eng = get_engine("lava", tag="fixed_pt")
     data = bars_and_stripes(3)
-    task = Task(clamp=data, evaluate=lambda p: {"kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], data)
-                                                          for r in range(len(p["W"]))]})
-    tr = eng.run(RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), task,
-                 Simulation(dt=1.0, duration=1000.0, replicas=2, checkpoints=2, seed=0))
+    task = _kl_task(data)
+    phases = StochasticPhases(0.5, Exponential(1.0))
+    tr = eng.run(RBM(9, 16), ISD(2e-3), phases, task,
+                 Simulation(dt=1.0, duration=1000.0, replicas=2, checkpoints=2, seed=0), profile=LOIHI2)
     assert tr.metrics["kl_nats"].shape == (3, 2) and np.isfinite(tr.metrics["kl_nats"]).all()
     assert not np.allclose(tr.params["W"], RBM(9, 16).init_params(np.random.default_rng([0, 0]), 2)["W"])
     with pytest.raises(UnsupportedFeatureError, match="lava"):
-        eng.run(RBM(9, 16), TwoPhase(1e-3), StochasticPhases(0.5, Exponential(1.0)), task, Simulation(1.0, 10.0))
+        eng.run(RBM(9, 16), TwoPhase(1e-3), phases, task, Simulation(1.0, 10.0), profile=LOIHI2)
     with pytest.raises(ConfigError, match="learning_rate"):
-        eng.run(RBM(9, 16), ISD(2e-5), StochasticPhases(0.5, Exponential(1.0)), task, Simulation(1.0, 10.0))
+        eng.run(RBM(9, 16), ISD(2e-5), phases, task, Simulation(1.0, 10.0), profile=LOIHI2)
+
+
+@pytest.fixture
+def no_lava_run(monkeypatch):
+    """Fail the test if anything reaches a Lava run."""
+    import neurocl.engines.lava.runtime as runtime
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a Lava run started")
+
+    monkeypatch.setattr(runtime, "run_isolated", refuse)
+
+
+@pytest.mark.parametrize("change, field", [({"read_noise_std": 0.01}, "read_noise_std"),
+                                           ({"weight_bits": 8, "dw_min": 2.0 / 2**8}, "weight_bits"),
+                                           ({"dw_min": 0.01}, "dw_min"),
+                                           ({"shared_rounding": False}, "shared_rounding"),
+                                           ({"t_epoch": 4}, "t_epoch"),
+                                           ({"weight_scale": 6.0}, "weight_scale"),
+                                           ({"update": "soft_bounds"}, "update")])
+def test_fixed_pt_refuses_profile_fields_it_does_not_implement(no_lava_run, change, field):
+    """fixed_pt checks the profile's fields against Lava's learning grid (not its name), before
+    any Lava process starts; the error names the field and its value."""
+    prof = dataclasses.replace(LOIHI2, **change)
+    task = _kl_task(bars_and_stripes(3))
+    eng = get_engine("lava", tag="fixed_pt")
+    with pytest.raises(UnsupportedFeatureError, match=f"'{field}' = {change[field]!r}"):
+        eng.run(RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), task, Simulation(1.0, 10.0),
+                profile=prof)
+    with pytest.raises(UnsupportedFeatureError, match=field):     # also when the run is only checked
+        eng.check(RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), prof)
+    # the same grid under another name, another power-of-two scale and dw_min = 0 are accepted
+    for ok in (dataclasses.replace(LOIHI2, name="my_chip"), dataclasses.replace(LOIHI2, weight_scale=4.0, dw_min=0.0)):
+        eng.check(RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), ok)
+
+
+def test_fixed_pt_needs_a_profile_and_floating_pt_only_runs_ideal_weights(no_lava_run):
+    task = _kl_task(bars_and_stripes(3))
+    args = (RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), task, Simulation(1.0, 10.0))
+    for prof in (None, load_profile("ideal")):
+        with pytest.raises(UnsupportedFeatureError, match='ideal profile.*profile = "loihi2"'):
+            get_engine("lava", tag="fixed_pt").run(*args, profile=prof)
+    flt = get_engine("lava", tag="floating_pt")
+    for prof in (LOIHI2, load_profile("rram_hfo2"), dataclasses.replace(load_profile("ideal"), weight_scale=8.0)):
+        with pytest.raises(UnsupportedFeatureError, match=r"floating_pt.*hardware-profile field"):
+            flt.run(*args, profile=prof)
+    assert flt.supports()["profile_fields"] == frozenset()
+    assert {"weight_bits", "weight_scale"} <= get_engine("lava").supports()["profile_fields"]
+
+
+def test_fixed_pt_weights_live_on_the_profile_grid():
+    """The engine reads weight_scale from the profile: with weight_scale = 4 the chip's weights
+    saturate at 4 * 254/256 (a weight of 5 does not fit) and lie on the learning grid 4/256."""
+    prof = dataclasses.replace(LOIHI2, name="loihi2_ws4", weight_scale=4.0)
+    data = bars_and_stripes(3)
+    rbm = RBM(9, 16)
+    p0 = rbm.init_params(np.random.default_rng(0), 1)
+    p0["W"][0, 0, 0] = 5.0
+    tr = get_engine("lava", tag="fixed_pt").run(rbm, ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)),
+                                                Task(clamp=data), Simulation(dt=1.0, duration=50.0, checkpoints=1),
+                                                params=p0, profile=prof)
+    W = tr.params["W"]
+    steps = W / (4.0 / 256)
+    assert np.allclose(steps, np.round(steps), atol=1e-9) and np.abs(W).max() <= 4.0
+    assert 3.8 < W[0, 0, 0] <= 4.0 * 255 / 256, W[0, 0, 0]       # on the scale-8 grid it would stay ~5
 
 
 def test_cli_check_theory_on_lava_prints_the_table(tmp_path):
@@ -295,10 +387,9 @@ def test_bas3_learns_on_chip(tag, best_max):
     model's 3.6 nats; floating_pt reaches <= 1.0 nats (mean of 4 replicas, best checkpoint),
     fixed_pt <= 1.6 (its floor is the rounding noise check-theory --engine lava measures)."""
     data = bars_and_stripes(3)
-    task = Task(clamp=data, evaluate=lambda p: {"kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], data)
-                                                          for r in range(len(p["W"]))]})
     tr = get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(1e-3), StochasticPhases(0.5, Exponential(2.0)),
-                                         task, Simulation(dt=1.0, duration=240000.0, replicas=4, seed=0,
-                                                          checkpoints=12))
+                                         _kl_task(data), Simulation(dt=1.0, duration=240000.0, replicas=4, seed=0,
+                                                                    checkpoints=12),
+                                         profile=LOIHI2 if tag == "fixed_pt" else None)
     kl = tr.metrics["kl_nats"].mean(1)
     assert kl[0] > 3.5 and kl.min() <= best_max, kl

@@ -1,11 +1,12 @@
-"""The Python 3.11 compatibility fix for lava-nc 0.10 (DEVELOPERS: one thing breaks at import)."""
+"""The Python 3.11 compatibility fix for lava-nc 0.10 (:mod:`neurocl.engines.lava.compat`; DEVELOPERS: one
+thing breaks at import)."""
 
 import subprocess
 import sys
 
 import pytest
 
-from neurocl.engines.lava_compat import patch_source
+from neurocl.engines.lava.compat import patch_source
 
 pytestmark = pytest.mark.lava
 
@@ -24,7 +25,7 @@ def test_lava_imports_and_runs_with_the_fix_and_not_without():
     if sys.version_info >= (3, 11):
         assert res.returncode != 0 and "mutable default" in res.stderr
     code = """
-from neurocl.engines.lava_compat import install
+from neurocl.engines.lava.compat import install
 install()
 import numpy as np
 from lava.proc.lif.process import LIF

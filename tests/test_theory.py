@@ -179,7 +179,7 @@ def test_gradient_flow_follows_the_exact_gradient():
     ISD window is finite with a positive noise floor."""
     from neurocl.circuits import RBM
     from neurocl.data import bars_and_stripes
-    from neurocl.measure.always_on_bias import always_on_bias, gradient_flow
+    from neurocl.experiments.always_on_bias import always_on_bias, gradient_flow
     from neurocl.measure.rbm_hessian import flatten, rbm_nll_grad_hessian
 
     data = bars_and_stripes(2)

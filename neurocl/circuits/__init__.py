@@ -1,12 +1,12 @@
-"""Circuits: network state, energy, conditionals / drift and the plasticity statistic.
+"""Circuits: network state, energy, conditionals / drift, the plasticity statistic, the task.
 
-Registered by the ``kind`` used in circuit specs (``[circuit] kind = "rbm"``).
+Each circuit module registers its class in :data:`CIRCUITS` by the ``kind`` used in circuit
+specs (``[circuit] kind = "rbm"``); importing it here is the one registration line.
 """
 
+from neurocl.circuits.base import CIRCUITS
 from neurocl.circuits.boltzmann import BoltzmannMachine
 from neurocl.circuits.hopfield import LayeredHopfield
 from neurocl.circuits.rbm import RBM
 
 __all__ = ["RBM", "BoltzmannMachine", "LayeredHopfield", "CIRCUITS"]
-
-CIRCUITS = {cls.kind: cls for cls in (RBM, BoltzmannMachine, LayeredHopfield)}

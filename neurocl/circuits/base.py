@@ -5,6 +5,26 @@ functions of ``(params, state)``: energy, conditionals or drift, and the plastic
 statistic whose positive-minus-negative contrast is the contrastive-learning gradient.
 Parameters and states are dicts of arrays with a leading *replica* axis ``R`` (independent
 networks simulated side by side).  A circuit never imports an engine.
+
+Every circuit class registers itself (``@CIRCUITS.register``, keyed by its ``kind``) and
+declares, as class attributes or properties:
+
+``kind``
+    the ``[circuit] kind`` of specs;
+``dynamics``
+    ``"glauber"`` (binary stochastic units: ``glauber_blocks``, ``field``) or
+    ``"gradient_flow"`` (continuous units: ``drift``, ``euler_step``); engines pick their
+    generic stepper by it;
+``data_layer``, ``clamp_units``
+    the layer a positive phase clamps and which of its units (``None``: all);
+``main_metric``
+    the metric a run reports first (a key of ``task(...).evaluate``'s result, unit in the name);
+``summary_panel``
+    the name of the panel summaries draw for a learner (``neurocl.plotting.PANELS``), or ``None``;
+``task(dataset)``
+    the :class:`~neurocl.simulation.Task` (data to clamp, metrics) on a loaded dataset;
+``statistic(params, state, mean_field)``
+    ``-dE/dtheta``, whose positive-minus-negative contrast is the learning gradient.
 """
 
 from __future__ import annotations
@@ -13,7 +33,13 @@ from typing import Dict
 
 import numpy as np
 
-__all__ = ["Params", "State", "copy_params"]
+from neurocl.errors import ConfigError
+from neurocl.schema import Registry
+
+__all__ = ["Params", "State", "copy_params", "CIRCUITS", "check_dimension"]
+
+#: circuit classes by ``kind``
+CIRCUITS = Registry("circuit kind", key_attr="kind")
 
 Params = Dict[str, np.ndarray]
 State = Dict[str, np.ndarray]
@@ -22,3 +48,9 @@ State = Dict[str, np.ndarray]
 def copy_params(params: Params) -> Params:
     """Deep copy of a parameter dict (arrays copied)."""
     return {k: np.array(v, copy=True) for k, v in params.items()}
+
+
+def check_dimension(name: str, expected: int, got: int) -> None:
+    """Raise if a circuit size does not match the data (``circuit.<name>``)."""
+    if expected != got:
+        raise ConfigError(f"circuit.{name} = {expected} does not match the data dimension {got}")

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocl.circuits.base import Params, State
+from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension
+from neurocl.data.spec import Dataset
 from neurocl.errors import ConfigError
+from neurocl.measure.exact import all_states, boltzmann_distribution
+from neurocl.simulation import Task
 from neurocl.validate import non_negative, positive, positive_int
 
 __all__ = ["BoltzmannMachine"]
 
 
+@CIRCUITS.register
 @dataclass(frozen=True)
 class BoltzmannMachine:
     """Fully connected binary Boltzmann machine, ``E(s) = -1/2 s.W.s - a.s``, ``s`` in {0, 1}^n.
@@ -30,8 +34,11 @@ class BoltzmannMachine:
     init_scale: float = 0.01
 
     kind = "boltzmann"
+    dynamics = "glauber"
     data_layer = "s"
     layers = ("s",)
+    main_metric = "kl_nats"
+    summary_panel = None
 
     def __post_init__(self):
         n = positive_int("n_units", self.n_units)
@@ -46,6 +53,11 @@ class BoltzmannMachine:
     @property
     def n_synapses(self) -> int:
         return self.n_units * (self.n_units - 1) // 2
+
+    @property
+    def clamp_units(self) -> np.ndarray:
+        """The first ``n_visible`` units: what a positive phase clamps."""
+        return np.arange(self.n_visible)
 
     def init_params(self, rng: np.random.Generator, replicas: int = 1) -> Params:
         W = self.init_scale * rng.standard_normal((replicas, self.n_units, self.n_units))
@@ -76,3 +88,24 @@ class BoltzmannMachine:
         idx = np.arange(self.n_units)
         ss[:, idx, idx] = 0.0
         return {"W": ss, "a": s}
+
+    def visible_kl(self, W: np.ndarray, a: np.ndarray, data: np.ndarray) -> float:
+        """Exact ``KL(data || model)`` (nats) of the visible marginal, by enumeration."""
+        nv = self.n_visible
+        p = boltzmann_distribution(W, a).reshape(2**nv, -1).sum(1)
+        patterns, counts = np.unique(data, axis=0, return_counts=True)
+        q = counts / counts.sum()
+        idx = (patterns > 0.5).astype(int) @ (2 ** np.arange(nv - 1, -1, -1))
+        return float(np.sum(q * (np.log(q) - np.log(p[idx]))))
+
+    def task(self, data: Dataset) -> Task:
+        """Binarised data clamped on the first ``n_visible`` units; metric ``kl_nats`` of the
+        visible marginal (exact, by enumeration of all ``2^n_units`` states)."""
+        x = (data.x > 0.5).astype(float)
+        check_dimension("n_visible", self.n_visible, x.shape[1])
+        all_states(self.n_units)  # raises if too large to evaluate exactly
+
+        def evaluate(p):
+            return {"kl_nats": [self.visible_kl(p["W"][r], p["a"][r], x) for r in range(p["W"].shape[0])]}
+
+        return Task(clamp=x, evaluate=evaluate, presentation=data.presentation)

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocl.circuits._math import batched_vecmat
-from neurocl.circuits.base import Params, State
+from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension
+from neurocl.data.digits import one_hot
+from neurocl.data.spec import Dataset
 from neurocl.errors import ConfigError
+from neurocl.numerics import batched_vecmat
+from neurocl.simulation import Task
 from neurocl.validate import non_negative, one_of, positive, positive_int
 
 __all__ = ["LayeredHopfield", "hard_sigmoid"]
@@ -19,6 +22,7 @@ def hard_sigmoid(s: np.ndarray) -> np.ndarray:
     return np.clip(s, 0.0, 1.0)
 
 
+@CIRCUITS.register
 @dataclass(frozen=True)
 class LayeredHopfield:
     """Layered Hopfield network for supervised contrastive learning (CHL / EP).
@@ -73,7 +77,10 @@ class LayeredHopfield:
     rest_on_new_sample: bool = False
 
     kind = "hopfield"
-    data_layer = "y"
+    dynamics = "gradient_flow"
+    clamp_units = None
+    main_metric = "test_accuracy_pct"
+    summary_panel = "input_weights"
 
     def __post_init__(self):
         sizes = tuple(self.sizes) if isinstance(self.sizes, (list, tuple)) else None
@@ -93,6 +100,11 @@ class LayeredHopfield:
     @property
     def layers(self):
         return tuple(f"s{i}" for i in range(len(self.sizes)))
+
+    @property
+    def data_layer(self) -> str:
+        """The output layer ``s{L}``: what a positive phase clamps (or nudges) to the target."""
+        return self.layers[-1]
 
     @property
     def n_synapses(self) -> int:
@@ -169,3 +181,30 @@ class LayeredHopfield:
         for _ in range(int(round(self.eval_time / dt))):
             self.euler_step(state, self.drift(p, state), dt / self.tau_n)
         return self.drive(p, state, len(self.sizes) - 1)
+
+    def task(self, data: Dataset) -> Task:
+        """Images clamped on the input layer in both phases, one-hot targets on the output;
+        metrics ``test_accuracy_pct`` and ``train_accuracy_pct`` (first 500 training images),
+        read out after ``eval_time`` ms of free relaxation (:meth:`predict`)."""
+        if data.y is None:
+            raise ConfigError("a layered Hopfield circuit needs labelled data (data.labels)")
+        check_dimension("sizes[0]", self.sizes[0], data.x.shape[1])
+        n_classes = self.sizes[-1]
+        top = max(data.y.max(), data.y_test.max())
+        if top >= n_classes:
+            raise ConfigError(f"labels go up to {top} but circuit.sizes[-1] = {n_classes}")
+        dt_eval = min(0.5, self.tau_n / 2)
+        xs, ys = data.x[:500], data.y[:500]
+
+        def accuracy(p, r, xx, yy):
+            return 100.0 * float(np.mean(self.predict(p, xx, dt_eval, r).argmax(1) == yy))
+
+        def evaluate(p):
+            R = next(iter(p.values())).shape[0]
+            return {
+                "test_accuracy_pct": [accuracy(p, r, data.x_test, data.y_test) for r in range(R)],
+                "train_accuracy_pct": [accuracy(p, r, xs, ys) for r in range(R)],
+            }
+
+        return Task(clamp=one_hot(data.y, n_classes), inputs=data.x, evaluate=evaluate,
+                    presentation=data.presentation)

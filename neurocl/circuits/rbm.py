@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocl.circuits._math import batched_vecmat, sigmoid
-from neurocl.circuits.base import Params, State
+from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension
+from neurocl.data.spec import Dataset
+from neurocl.measure.exact import rbm_kl, rbm_nll
+from neurocl.numerics import batched_vecmat, sigmoid
+from neurocl.simulation import Task
 from neurocl.validate import non_negative, positive, positive_int
 
 __all__ = ["RBM"]
 
 
+@CIRCUITS.register
 @dataclass(frozen=True)
 class RBM:
     """Binary RBM with energy ``E(v, h) = -v.W.h - a.v - c.h``, ``v, h`` in {0, 1}.
@@ -39,8 +43,12 @@ class RBM:
     init_scale: float = 0.01
 
     kind = "rbm"
+    dynamics = "glauber"
     data_layer = "v"
+    clamp_units = None
     layers = ("v", "h")
+    main_metric = "kl_nats"
+    summary_panel = "model_samples"
 
     def __post_init__(self):
         object.__setattr__(self, "n_visible", positive_int("n_visible", self.n_visible))
@@ -94,3 +102,22 @@ class RBM:
         v = state["v"]
         h = sigmoid(self.field(params, state, "h")) if mean_field else state["h"]
         return {"W": v[:, :, None] * h[:, None, :], "a": v, "c": h}
+
+    def task(self, data: Dataset) -> Task:
+        """Binarised data (threshold 0.5) clamped on the visible layer; metrics per replica:
+        ``kl_nats`` (exact KL(data || model), by enumeration) and ``nll_nats`` (exact mean
+        negative log-likelihood); reference: the uniform model's KL ``ln(2^n_visible / patterns)``."""
+        x = (data.x > 0.5).astype(float)
+        check_dimension("n_visible", self.n_visible, x.shape[1])
+        n_patterns = len(np.unique(x, axis=0))
+        uniform = float(np.log(2.0**self.n_visible / n_patterns))
+
+        def evaluate(p):
+            R = p["W"].shape[0]
+            return {
+                "kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], x) for r in range(R)],
+                "nll_nats": [rbm_nll(p["W"][r], p["a"][r], p["c"][r], x) for r in range(R)],
+            }
+
+        return Task(clamp=x, evaluate=evaluate, presentation=data.presentation,
+                    reference=(uniform, f"uniform model ({uniform:.2f} nats)"))

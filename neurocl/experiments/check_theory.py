@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocl.circuits import RBM
+from neurocl.engines import get_engine
 from neurocl.errors import ConfigError
+from neurocl.experiments.tasks import make_task
 from neurocl.hardware.device import draw_device_params
 from neurocl.measure.device_noise import sample_device_updates
 from neurocl.measure.exact import rbm_nll
 from neurocl.measure.rbm_hessian import rbm_nll_grad_hessian
-from neurocl.plasticity import ISD
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
 
 __all__ = ["TheoryRow", "check_theory", "format_rows"]
@@ -52,12 +52,9 @@ class TheoryRow:
 
 def trajectory_states(config, n_states: int):
     """Replica-0 RBM parameters at ``n_states`` checkpoints of ideal ISD training."""
-    from neurocl.engines import get_engine
-    from neurocl.experiments.tasks import make_task
-
-    if not isinstance(config.circuit, RBM):
+    if config.circuit.kind != "rbm":
         raise ConfigError("check-theory needs an RBM circuit (exact NLL Hessian by enumeration)")
-    spec = next((s for s in config.learners if isinstance(s.rule, ISD)), None)
+    spec = next((s for s in config.learners if s.rule.name == "isd"), None)
     if spec is None:
         raise ConfigError("check-theory needs an ISD learner in the circuit spec")
     task = make_task(config.circuit, config.data)

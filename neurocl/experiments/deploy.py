@@ -1,9 +1,12 @@
 """Deploy a saved run on the Lava Loihi 2 emulator and compare with the float model.
 
-* RBM (``bas3``): KL of the emulator's free-running samples (``fixed_pt``, 8-bit weights of
-  the ``loihi2`` profile) against the exact KL of the float model (enumeration).
+* RBM (``bas3``): KL of the emulator's free-running samples (``fixed_pt``: 8-bit weights on the
+  grid of the ``loihi2`` profile, its ``weight_scale``) against the exact KL of the float model
+  (enumeration).
 * Layered Hopfield (``digits``): test accuracy of the emulator's read-out against the float
   model's (:meth:`neurocl.circuits.LayeredHopfield.predict`).
+
+One deployer per circuit kind (:data:`DEPLOYERS`).
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocl.circuits import RBM, LayeredHopfield
 from neurocl.errors import ConfigError, UnsupportedFeatureError
 
-__all__ = ["deploy_run"]
+__all__ = ["deploy_run", "DEPLOYERS"]
 
 
 def _learner_dirs(results: Path, learner: str | None):
@@ -27,14 +29,43 @@ def _learner_dirs(results: Path, learner: str | None):
     return dirs
 
 
-def deploy_run(results, target: str = "lava", tag: str = "fixed_pt", learner: str | None = None,
-               sweeps: int = 20000, timeout: float = 600.0) -> list:
-    """One row ``{"learner", "metric", "unit", "emulator", "float"}`` per learner of ``results``."""
-    from neurocl.config import load_config
-    from neurocl.engines.lava import deploy_hopfield, deploy_rbm
-    from neurocl.experiments.tasks import load_dataset
-    from neurocl.hardware import load_profile
+def _deploy_rbm(circuit, p, data, config, *, tag, profile, sweeps, timeout) -> dict:
+    from neurocl.engines.lava import deploy_rbm
     from neurocl.measure.exact import rbm_kl
+
+    x = data.x
+    r = deploy_rbm(p["W"], p["a"], p["c"], x, tag=tag, weight_scale=profile.weight_scale, sweeps=sweeps,
+                   timeout=timeout, seed=config.simulation.seed)
+    return {"metric": "KL(data || model)", "unit": "nats", "emulator": r["kl_samples"],
+            "float": rbm_kl(p["W"], p["a"], p["c"], x),
+            "detail": f"{r['samples']} samples of the emulator vs exact enumeration"}
+
+
+def _deploy_hopfield(circuit, p, data, config, *, tag, profile, sweeps, timeout) -> dict:
+    from neurocl.engines.lava import deploy_hopfield
+
+    xt, yt = data.x_test, data.y_test
+    dt = min(0.5, circuit.tau_n / 2)
+    r = deploy_hopfield(circuit, p, xt, yt, dt=dt, tag=tag, timeout=timeout)
+    batch = {k: v[None] for k, v in p.items()}
+    acc = float(np.mean(circuit.predict(batch, xt, dt).argmax(1) == yt))
+    return {"metric": "test accuracy", "unit": "%", "emulator": 100 * r["accuracy"], "float": 100 * acc,
+            "detail": f"{len(xt)} test images"}
+
+
+#: circuit kind -> deployer ``(circuit, params, dataset, config, *, tag, profile, sweeps, timeout)
+#: -> row`` (without the learner; ``dataset``: a :class:`neurocl.data.Dataset`)
+DEPLOYERS = {"rbm": _deploy_rbm, "hopfield": _deploy_hopfield}
+
+
+def deploy_run(results, target: str = "lava", tag: str = "fixed_pt", learner: str | None = None,
+               sweeps: int = 20000, timeout: float = 600.0, profile="loihi2") -> list:
+    """One row ``{"learner", "metric", "unit", "emulator", "float", "detail"}`` per learner of
+    ``results``.  ``profile`` (a name, a TOML path or a :class:`~neurocl.hardware.HardwareProfile`):
+    the device whose ``weight_scale`` sets the ``fixed_pt`` weight grid of an RBM."""
+    from neurocl.config import load_config
+    from neurocl.data import load_dataset
+    from neurocl.hardware import load_profile
 
     if target != "lava":
         raise UnsupportedFeatureError(target, "deployment (targets: lava)")
@@ -43,24 +74,16 @@ def deploy_run(results, target: str = "lava", tag: str = "fixed_pt", learner: st
         raise ConfigError(f"{results}: not a results directory (no config.toml); run `neurocl run` first")
     config = load_config(results / "config.toml")
     circuit = config.circuit
-    x, y, xt, yt = load_dataset(config.data)
+    deploy = DEPLOYERS.get(circuit.kind)
+    if deploy is None:
+        raise UnsupportedFeatureError("lava", f"deployment of circuit '{circuit.kind}' (deploys: "
+                                              f"{', '.join(sorted(DEPLOYERS))})")
+    if isinstance(profile, (str, Path)):
+        profile = load_profile(profile)
+    data = load_dataset(config.data)
     rows = []
     for d in _learner_dirs(results, learner):
         p = {k: v for k, v in np.load(d / "weights.npz").items() if not k.endswith("_all")}
-        if isinstance(circuit, RBM):
-            scale = load_profile("loihi2").weight_scale
-            r = deploy_rbm(p["W"], p["a"], p["c"], x, tag=tag, weight_scale=scale, sweeps=sweeps, timeout=timeout,
-                           seed=config.simulation.seed)
-            rows.append({"learner": d.name, "metric": "KL(data || model)", "unit": "nats",
-                         "emulator": r["kl_samples"], "float": rbm_kl(p["W"], p["a"], p["c"], x),
-                         "detail": f"{r['samples']} samples of the emulator vs exact enumeration"})
-        elif isinstance(circuit, LayeredHopfield):
-            dt = min(0.5, circuit.tau_n / 2)
-            r = deploy_hopfield(circuit, p, xt, yt, dt=dt, tag=tag, timeout=timeout)
-            batch = {k: v[None] for k, v in p.items()}
-            acc = float(np.mean(circuit.predict(batch, xt, dt).argmax(1) == yt))
-            rows.append({"learner": d.name, "metric": "test accuracy", "unit": "%", "emulator": 100 * r["accuracy"],
-                         "float": 100 * acc, "detail": f"{len(xt)} test images"})
-        else:
-            raise UnsupportedFeatureError("lava", f"deployment of circuit '{circuit.kind}'")
+        row = deploy(circuit, p, data, config, tag=tag, profile=profile, sweeps=sweeps, timeout=timeout)
+        rows.append({"learner": d.name, **row})
     return rows

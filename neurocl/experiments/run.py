@@ -22,21 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocl.circuits import RBM, LayeredHopfield
-from neurocl.config import as_table
+from neurocl.atomic import savez_atomic, write_text_atomic
+from neurocl.config import parse_config
 from neurocl.engines import get_engine
-from neurocl.experiments.io import savez_atomic, write_text_atomic
+from neurocl.errors import ConfigError
 from neurocl.experiments.tasks import make_task
-from neurocl.measure import all_states, rbm_visible_log_probs
-from neurocl.plotting import image_grid, mean_se, new_figure, plot_curves, save
+from neurocl.plotting import PANELS, mean_se, new_figure, plot_curves, raster_figure, save
+from neurocl.schema import as_table
 from neurocl.tomlio import dumps
 
 __all__ = ["run", "report", "summarise", "main_metric", "format_table", "write_metrics_csv", "read_metrics_csv"]
 
 
 def main_metric(circuit) -> str:
-    """The metric a run reports first: ``test_accuracy_pct`` for classifiers, else ``kl_nats``."""
-    return "test_accuracy_pct" if isinstance(circuit, LayeredHopfield) else "kl_nats"
+    """The metric a run reports first (the circuit's ``main_metric``)."""
+    return circuit.main_metric
 
 
 def write_metrics_csv(path, traj) -> None:
@@ -83,42 +83,18 @@ def format_table(curves: dict, metric: str, unit: str) -> str:
     return "\n".join(lines)
 
 
-def _model_samples(params, n, rng):
-    W, a, c = params["W"][0], params["a"][0], params["c"][0]
-    states = all_states(W.shape[0])
-    logp = rbm_visible_log_probs(W, a, c, states)
-    p = np.exp(logp - logp.max())
-    return states[rng.choice(len(states), size=n, p=p / p.sum())]
-
-
-def _summary_figure(config, curves, params_by_label, metric, path):
+def _summary_figure(config, curves, params_by_label, metric, path, reference=None):
     circuit = config.circuit
-    extra = list(params_by_label) if isinstance(circuit, (RBM, LayeredHopfield)) else []
+    panel = PANELS[circuit.summary_panel] if circuit.summary_panel is not None else None
+    extra = list(params_by_label) if panel is not None else []
     fig, axes = new_figure(1 + len(extra))
-    ref, ref_label = None, ""
-    if metric == "kl_nats" and isinstance(circuit, RBM):
-        from neurocl.experiments.tasks import load_dataset
-
-        patterns = np.unique((load_dataset(config.data)[0] > 0.5), axis=0)
-        ref = float(np.log(2**circuit.n_visible / len(patterns)))
-        ref_label = f"uniform model ({ref:.2f} nats)"
+    ref, ref_label = reference if reference is not None else (None, "")
     plot_curves(axes[0], curves, metric, ref, ref_label)
     R = len(next(iter(curves.values()))[1][0])
     axes[0].set_title(f"{config.name}: {R} replica{'s' if R > 1 else ''}")
     rng = np.random.default_rng(config.simulation.seed)
     for ax, label in zip(axes[1:], extra):
-        params = params_by_label[label]
-        if isinstance(circuit, RBM):
-            side = int(round(np.sqrt(circuit.n_visible)))
-            if side * side == circuit.n_visible:
-                image_grid(ax, _model_samples(params, 24, rng), (side, side), 6,
-                           f"{label}: exact samples of replica 0")
-        else:
-            side = int(round(np.sqrt(circuit.sizes[0])))
-            if side * side == circuit.sizes[0]:
-                W0 = params["W0"][0].T[:24]
-                image_grid(ax, W0, (side, side), 6, f"{label}: input weights of 24 hidden units",
-                           cmap="RdBu_r", symmetric=True)
+        panel(ax, circuit, params_by_label[label], label, rng)
     save(fig, path)
 
 
@@ -129,12 +105,14 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
     weights.  ``echo`` receives the printed summary (``None`` for silence).
     """
     out = Path(out_dir)
+    engine = get_engine(config.engine, **config.engine_options)
+    profile = config.hardware()
+    for spec in config.learners:   # every learner is checked before anything is simulated
+        engine.check(config.circuit, spec.rule, spec.phases, profile)
+    task = make_task(config.circuit, config.data)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "config.toml", dumps(config.to_table()))
-    engine = get_engine(config.engine, **config.engine_options)
-    task = make_task(config.circuit, config.data)
-    profile = config.hardware()
-    write_text_atomic(out / "profile.toml", dumps({k: v for k, v in as_table(profile).items()}))
+    write_text_atomic(out / "profile.toml", dumps(as_table(profile)))
     metric = main_metric(config.circuit)
     trajs, curves = {}, {}
     for spec in config.learners:
@@ -148,22 +126,21 @@ def run(config, out_dir, progress: bool = True, echo=print) -> dict:
         arrays.update({f"{k}_all": v for k, v in traj.params.items()})
         savez_atomic(d / "weights.npz", **arrays)
         if traj.info.get("raster"):
-            from neurocl.plotting import raster_figure
-
             raster_figure(traj.info["raster"], traj.params, spec.label, d / "raster.png")
-    summarise(config, out, curves, {k: t.params for k, t in trajs.items()}, echo)
+    summarise(config, out, curves, {k: t.params for k, t in trajs.items()}, echo, task.reference)
     return trajs
 
 
-def summarise(config, out, curves: dict, params_by_label: dict, echo=print) -> None:
+def summarise(config, out, curves: dict, params_by_label: dict, echo=print, reference=None) -> None:
     """Write ``out/summary.png`` and echo the checkpoint table of the main metric.
 
     ``curves``: ``{learner: (times_ms, values[checkpoint, replica])}``; ``params_by_label``:
-    ``{learner: params with a replica axis}``.
+    ``{learner: params with a replica axis}``; ``reference``: ``(value, label)`` of the
+    main metric's baseline line (``Task.reference``).
     """
     out = Path(out)
     metric = main_metric(config.circuit)
-    _summary_figure(config, curves, params_by_label, metric, out / "summary.png")
+    _summary_figure(config, curves, params_by_label, metric, out / "summary.png", reference)
     if echo is not None:
         unit = "(nats)" if metric.endswith("nats") else "(%)"
         R = len(next(iter(curves.values()))[1][0])
@@ -176,9 +153,6 @@ def summarise(config, out, curves: dict, params_by_label: dict, echo=print) -> N
 def report(out_dir, echo=print):
     """Re-plot and summarise a saved results directory (``neurocl report DIR``)."""
     import tomllib
-
-    from neurocl.config import parse_config
-    from neurocl.errors import ConfigError
 
     out = Path(out_dir)
     try:
@@ -195,4 +169,4 @@ def report(out_dir, echo=print):
         curves[spec.label] = (times, metrics[metric])
         w = np.load(d / "weights.npz")
         params[spec.label] = {k[: -len("_all")]: w[k] for k in w.files if k.endswith("_all")}
-    summarise(config, out, curves, params, echo)
+    summarise(config, out, curves, params, echo, make_task(config.circuit, config.data).reference)

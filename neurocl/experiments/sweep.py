@@ -39,7 +39,7 @@ from pathlib import Path
 
 from neurocl.config import parse_config
 from neurocl.errors import ConfigError
-from neurocl.experiments.io import write_text_atomic
+from neurocl.atomic import write_text_atomic
 from neurocl.tomlio import dumps
 
 __all__ = ["SweepSpec", "load_sweep", "expand", "run_key", "run_sweep"]

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from neurocl.errors import ConfigError
+from neurocl.schema import build, init_fields
 from neurocl.validate import non_negative, one_of, positive, positive_int
 
 __all__ = ["HardwareProfile", "load_profile", "shipped_profiles", "PROFILES_DIR"]
+
+#: fields that name and describe a profile (not device parameters)
+LABEL_FIELDS = ("name", "description", "source")
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent.parent / "hardware_profiles"
 
@@ -140,7 +144,15 @@ class HardwareProfile:
 
     @property
     def is_ideal(self) -> bool:
-        return self == HardwareProfile(name=self.name, description=self.description, source=self.source)
+        return not self.non_default()
+
+    def non_default(self) -> dict:
+        """``{field: value}`` of every device field that differs from the ideal synapse
+        (``name``, ``description``, ``source`` are labels, not device fields).  Engines compare
+        these against the fields they implement."""
+        ideal = HardwareProfile()
+        return {f.name: getattr(self, f.name) for f in init_fields(HardwareProfile)
+                if f.name not in LABEL_FIELDS and getattr(self, f.name) != getattr(ideal, f.name)}
 
 
 def shipped_profiles() -> dict:
@@ -150,8 +162,6 @@ def shipped_profiles() -> dict:
 
 def load_profile(name_or_path) -> HardwareProfile:
     """A shipped preset by name (``"rram_hfo2"``) or a TOML file path, validated."""
-    from neurocl.config import build
-
     shipped = shipped_profiles()
     path = shipped.get(str(name_or_path)) or Path(name_or_path)
     if not path.is_file():

@@ -9,6 +9,7 @@ from neurocl.measure.exact import (
     rbm_log_partition,
     rbm_log_partition_bruteforce,
     rbm_nll,
+    rbm_nll_grad,
     rbm_visible_log_probs,
     total_variation,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "rbm_log_partition",
     "rbm_log_partition_bruteforce",
     "rbm_nll",
+    "rbm_nll_grad",
     "rbm_visible_log_probs",
     "total_variation",
 ]

@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 from scipy.special import logsumexp
 
-from neurocl.circuits._math import softplus
+from neurocl.numerics import sigmoid, softplus
 from neurocl.errors import ConfigError
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "rbm_visible_log_probs",
     "rbm_nll",
     "rbm_kl",
+    "rbm_nll_grad",
     "rbm_log_partition_bruteforce",
     "boltzmann_distribution",
     "empirical_distribution",
@@ -73,6 +74,17 @@ def rbm_kl(W, a, c, data: np.ndarray) -> float:
     patterns, counts = np.unique(np.asarray(data), axis=0, return_counts=True)
     p = counts / counts.sum()
     return float(np.sum(p * (np.log(p) - rbm_visible_log_probs(W, a, c, patterns))))
+
+
+def rbm_nll_grad(W, a, c, data: np.ndarray):
+    """Exact gradient ``(dW, da, dc)`` of the mean NLL of the rows of ``data`` (by enumeration):
+    ``E_model[f] - E_data[f]`` with ``f = (v E[h|v]^T, v, E[h|v])`` (Ackley, Hinton & Sejnowski
+    1985); its negative is the contrastive-learning drift (positive minus negative statistic)."""
+    V = all_states(W.shape[0])
+    p = np.exp(rbm_visible_log_probs(W, a, c, V))
+    hm, hd = sigmoid(V @ W + c), sigmoid(data @ W + c)
+    gW = (p[:, None] * V).T @ hm - data.T @ hd / len(data)
+    return gW, p @ V - data.mean(0), p @ hm - hd.mean(0)
 
 
 def rbm_log_partition_bruteforce(W, a, c) -> float:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurocl.circuits._math import sigmoid
+from neurocl.numerics import sigmoid
 from neurocl.measure.exact import all_states, rbm_visible_log_probs
 
 __all__ = ["flatten", "unflatten", "rbm_nll_grad_hessian"]

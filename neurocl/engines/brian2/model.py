@@ -1,8 +1,11 @@
 """Brian2 model definitions: the equations and update code of a contrastive-learning circuit.
 
 Pure functions returning Brian2 abstract code strings (what Brian2 calls the *model*); the
-network is built from them in :mod:`neurocl.engines.brian2` (the *engine*, with its code
+network is built from them in :mod:`neurocl.engines.brian2.network` (with the engine's code
 generation target).  Nothing here imports Brian2, so the strings are testable on their own.
+Phase processes and phase-length laws are dispatched by their registry keys
+(:data:`neurocl.phases.PHASES`, :data:`neurocl.phases.LAWS`); the device update implements
+the hardware-profile fields listed in :data:`PROFILE_FIELDS`.
 
 Unit index layout: replica ``r``'s unit ``i`` of a layer is neuron ``r * n + i``.
 
@@ -21,12 +24,16 @@ from __future__ import annotations
 import math
 
 from neurocl.errors import UnsupportedFeatureError
-from neurocl.phases import Alternating, Exponential, Fixed, Gamma, StochasticPhases, Uniform
+from neurocl.phases import LAWS, PHASES
 
 __all__ = ["phase_process_code", "phase_length_code", "glauber_update_code", "spiking_update_code",
-           "plasticity_code", "device_constants", "PHASE_EQUATIONS", "UNIT_EQUATIONS", "SPIKING_EQUATIONS"]
+           "plasticity_code", "device_constants", "PROFILE_FIELDS", "LENGTH_CODE", "PHASE_SIGN_CODE",
+           "MAX_GAMMA_SHAPE", "PHASE_EQUATIONS", "UNIT_EQUATIONS", "SPIKING_EQUATIONS", "DEVICE_EQUATIONS"]
 
 ENGINE = "brian2"
+
+#: largest integer gamma shape drawn as a sum of exponentials (``shape`` uniforms per phase)
+MAX_GAMMA_SHAPE = 16
 
 #: The phase process, one neuron per replica: a shared variable per replica that clamps the
 #: data layer (``z``) and sets the modulatory factor ``wphase = z/b - (1-z)/(1-b)``.
@@ -63,30 +70,66 @@ spiked : 1
 """
 
 
+def _fixed_length(law) -> list:
+    return [f"length = {law.mean!r}"]
+
+
+def _exponential_length(law) -> list:
+    return ["u_len = rand()", f"length = -{law.mean!r}*log(u_len)"]
+
+
+def _uniform_length(law) -> list:
+    lo, span = law.mean * (1 - law.width), 2 * law.mean * law.width
+    return ["u_len = rand()", f"length = {lo!r} + {span!r}*u_len"]
+
+
+def _gamma_length(law) -> list:
+    k = law.shape
+    if abs(k - round(k)) > 1e-9:
+        raise UnsupportedFeatureError(ENGINE, f"gamma phase lengths with non-integer shape {k:g} "
+                                              f"(integer shapes up to {MAX_GAMMA_SHAPE} are supported)")
+    if k > MAX_GAMMA_SHAPE:
+        raise UnsupportedFeatureError(ENGINE, f"gamma phase lengths with shape {k:g} > {MAX_GAMMA_SHAPE} "
+                                              f"(integer shapes up to {MAX_GAMMA_SHAPE} are supported)")
+    k = int(round(k))
+    draws = [f"g{i} = rand()" for i in range(k)]
+    return draws + [f"length = -{law.mean / k!r}*log({'*'.join(f'g{i}' for i in range(k))})"]
+
+
+#: ``neurocl.phases.LAWS`` key -> statements drawing the next phase length ``length`` (ms)
+LENGTH_CODE = {"fixed": _fixed_length, "exponential": _exponential_length, "uniform": _uniform_length,
+               "gamma": _gamma_length}
+
+
 def phase_length_code(phases) -> list:
     """Statements drawing the next phase length ``length`` (in ms, dimensionless) from the phase law.
 
-    Exponential ``-mean log U``; fixed ``mean``; uniform ``mean (1 - w) + 2 mean w U``;
+    Alternating phases: ``length``; stochastic phases by their law (:data:`LENGTH_CODE`):
+    exponential ``-mean log U``; fixed ``mean``; uniform ``mean (1 - w) + 2 mean w U``;
     gamma with integer shape ``k`` as ``-(mean/k) log(U_1 ... U_k)`` (sum of ``k``
-    exponentials).  A non-integer gamma shape raises :class:`UnsupportedFeatureError`.
+    exponentials).  A non-integer gamma shape, or one above :data:`MAX_GAMMA_SHAPE`, raises
+    :class:`UnsupportedFeatureError`.
     """
-    law = phases.length if isinstance(phases, StochasticPhases) else Fixed(phases.length)
-    if isinstance(law, Fixed):
-        return [f"length = {law.mean!r}"]
-    if isinstance(law, Exponential):
-        return ["u_len = rand()", f"length = -{law.mean!r}*log(u_len)"]
-    if isinstance(law, Uniform):
-        lo, span = law.mean * (1 - law.width), 2 * law.mean * law.width
-        return ["u_len = rand()", f"length = {lo!r} + {span!r}*u_len"]
-    if isinstance(law, Gamma):
-        k = law.shape
-        if abs(k - round(k)) > 1e-9 or k > 16:
-            raise UnsupportedFeatureError(ENGINE, f"gamma phase lengths with non-integer shape {k:g} "
-                                                  "(integer shapes up to 16 are supported)")
-        k = int(round(k))
-        draws = [f"g{i} = rand()" for i in range(k)]
-        return draws + [f"length = -{law.mean / k!r}*log({'*'.join(f'g{i}' for i in range(k))})"]
-    raise UnsupportedFeatureError(ENGINE, f"phase law {law!r}")
+    kind = PHASES.key_of(phases)
+    if kind == "alternating":
+        return [f"length = {phases.length!r}"]
+    key = LAWS.key_of(phases.length)
+    if key not in LENGTH_CODE:
+        raise UnsupportedFeatureError(ENGINE, f"phase-length law '{key}'")
+    return LENGTH_CODE[key](phases.length)
+
+
+def _alternating_sign(phases):
+    return 0.5, ["z = new*(1 - z) + (1 - new)*z"]
+
+
+def _stochastic_sign(phases):
+    b = phases.b
+    return b, ["u_sign = rand()", f"z = new*int(u_sign < {b!r}) + (1 - new)*z"]
+
+
+#: ``neurocl.phases.PHASES`` key -> ``(b, statements setting the sign z of a new phase)``
+PHASE_SIGN_CODE = {"alternating": _alternating_sign, "stochastic": _stochastic_sign}
 
 
 def phase_process_code(phases, presentation_ms: float, n_patterns: int, scan_units: int = 0,
@@ -104,14 +147,10 @@ def phase_process_code(phases, presentation_ms: float, n_patterns: int, scan_uni
     """
     if phases is None:  # free running: never clamped, no plasticity
         return "\n".join(["z = 0", "wphase = 0"] + _scan_code(scan_units, scan_prob))
-    if isinstance(phases, Alternating):
-        b = 0.5
-        sign = ["z = new*(1 - z) + (1 - new)*z"]
-    elif isinstance(phases, StochasticPhases):
-        b = phases.b
-        sign = ["u_sign = rand()", f"z = new*int(u_sign < {b!r}) + (1 - new)*z"]
-    else:
-        raise UnsupportedFeatureError(ENGINE, f"phase process {phases!r}")
+    kind = PHASES.key_of(phases)
+    if kind not in PHASE_SIGN_CODE:
+        raise UnsupportedFeatureError(ENGINE, f"phase process '{kind}'")
+    b, sign = PHASE_SIGN_CODE[kind](phases)
     lines = ["new = int(t/ms >= t_next)"] + sign + phase_length_code(phases) + [
         "t_next = new*(t_next + length) + (1 - new)*t_next",
         "u_data = rand()",
@@ -197,7 +236,32 @@ def device_constants(profile) -> dict:
             "q_lo": profile.w_min, "q_hi": profile.w_max}
 
 
-UNSUPPORTED_DEVICE_FIELDS = ("write_noise_std", "drift_nu", "shared_rounding")
+#: Hardware-profile fields :func:`plasticity_code` implements (the engine's allow-list).  Not
+#: implemented: ``write_noise_std``, ``drift_nu``/``drift_t0``, ``shared_rounding``, ``t_epoch``.
+PROFILE_FIELDS = frozenset({
+    "w_min", "w_max", "dw_min", "rounding", "update", "gamma", "up_down", "dw_min_dtod", "up_down_dtod",
+    "w_bounds_dtod", "dw_min_std", "c2c", "read_noise_std", "stuck_fraction", "stuck_value", "weight_bits",
+    "weight_scale"})
+
+#: ``profile.update`` -> (statements, step factor ``f_dev``) of one pulse at the stored weight
+#: ``Wd`` in direction ``up`` (``neurocl.hardware.device.step_sizes``)
+STEP_FACTOR_CODE = {
+    "constant": ([], "1.0"),
+    "soft_bounds": ([], "up*(1 - Wd/w_hi) + (1 - up)*(1 - Wd/w_lo)"),
+    "linear": (["x_dev = 2*(Wd - w_lo)/(w_hi - w_lo) - 1"],
+               "up*(1 - gamma_dev*x_dev) + (1 - up)*(1 + gamma_dev*x_dev)"),
+    "exponential": (["x_dev = up*(Wd - w_lo)/(w_hi - w_lo) + (1 - up)*(w_hi - Wd)/(w_hi - w_lo)"],
+                    "exp(-gamma_dev*x_dev)"),
+}
+
+#: ``profile.rounding`` -> statements turning ``n_real`` into the pulse count ``n_pulse``
+ROUNDING_CODE = {
+    "deterministic": ["n_pulse = floor(n_real + 0.5)"],
+    "stochastic": ["u_round = rand()", "n_pulse = floor(n_real) + int(u_round < n_real - floor(n_real))"],
+}
+
+#: ``profile.c2c`` -> the scale of one pulse's cycle-to-cycle noise
+C2C_SCALE = {"multiplicative": "step", "additive": "dw_min"}
 
 
 def plasticity_code(post_stat: str = "m_post", profile=None) -> str:
@@ -209,43 +273,24 @@ def plasticity_code(post_stat: str = "m_post", profile=None) -> str:
     :func:`neurocl.hardware.device.device_update` (stochastic or nearest pulse rounding,
     weight-dependent steps with up/down asymmetry, device-to-device step scale and bounds,
     cycle-to-cycle noise, stuck-at faults) and the network reads ``W`` through read noise
-    and the fixed-point grid of ``weight_bits`` (``read_weights``).
+    and the fixed-point grid of ``weight_bits`` (``read_weights``).  Only the fields in
+    :data:`PROFILE_FIELDS` are read here; the engine refuses profiles that set any other.
     """
     request = f"dw_req = eta_dt*modulation_pre*s_pre*{post_stat}"
     if profile is None or profile.is_ideal:
         return request + "\nW += dw_req"
-    for name in UNSUPPORTED_DEVICE_FIELDS:
-        if getattr(profile, name):
-            raise UnsupportedFeatureError(ENGINE, f"profile '{profile.name}': {name} (supported: pulse "
-                                                  "quantisation and rounding, asymmetric/bounded updates, "
-                                                  "c2c and d2d variation, stuck-at, read noise, weight_bits)")
-    if profile.t_epoch != 1:
-        raise UnsupportedFeatureError(ENGINE, f"profile '{profile.name}': t_epoch = {profile.t_epoch} (only 1)")
     lines = [request, "dw = dw_req/w_scale", "up = int(dw > 0)"]
     if profile.dw_min == 0.0:
         lines.append("Wd = clip(Wd + dw, w_lo, w_hi)")
     else:
-        if profile.update == "constant":
-            f = "1.0"
-        elif profile.update == "soft_bounds":
-            f = "up*(1 - Wd/w_hi) + (1 - up)*(1 - Wd/w_lo)"
-        elif profile.update == "linear":
-            lines.append("x_dev = 2*(Wd - w_lo)/(w_hi - w_lo) - 1")
-            f = "up*(1 - gamma_dev*x_dev) + (1 - up)*(1 + gamma_dev*x_dev)"
-        else:  # exponential
-            lines.append("x_dev = up*(Wd - w_lo)/(w_hi - w_lo) + (1 - up)*(w_hi - Wd)/(w_hi - w_lo)")
-            f = "exp(-gamma_dev*x_dev)"
-        lines += [f"f_dev = clip({f}, 0, inf)",
-                  "step = dw_min*step_scale*(up*(1 + ud) + (1 - up)*(1 - ud))*f_dev",
-                  "n_real = abs(dw)/dw_min"]
-        if profile.rounding == "deterministic":
-            lines.append("n_pulse = floor(n_real + 0.5)")
-        else:
-            lines += ["u_round = rand()", "n_pulse = floor(n_real) + int(u_round < n_real - floor(n_real))"]
+        pre, f = STEP_FACTOR_CODE[profile.update]
+        lines += pre + [f"f_dev = clip({f}, 0, inf)",
+                        "step = dw_min*step_scale*(up*(1 + ud) + (1 - up)*(1 - ud))*f_dev",
+                        "n_real = abs(dw)/dw_min"]
+        lines += ROUNDING_CODE[profile.rounding]
         lines.append("change = n_pulse*step")
         if profile.dw_min_std:
-            scale = "step" if profile.c2c == "multiplicative" else "dw_min"
-            lines += ["xi = randn()", f"change = change + {scale}*c2c_std*sqrt(n_pulse)*xi"]
+            lines += ["xi = randn()", f"change = change + {C2C_SCALE[profile.c2c]}*c2c_std*sqrt(n_pulse)*xi"]
         lines.append("Wd = clip(Wd + (2*up - 1)*change, w_lo, w_hi)")
     lines.append("Wd = stuck*stuck_to + (1 - stuck)*Wd")
     read = "Wd"

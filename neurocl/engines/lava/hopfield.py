@@ -42,7 +42,7 @@ def build_hopfield(params: dict, sizes, images, *, k: float, eval_steps: int, ta
     """Processes reading out ``images`` (``(N, sizes[0])``) with the network ``params``
     (``W{i}``, ``b{i}`` of one replica).  Returns ``(source, layers, window)``; the class scores
     are ``layers[-1].scores`` after ``len(images) * window`` steps."""
-    from neurocl.engines.lava import processes as P
+    import neurocl.engines.lava.processes as P
 
     window = eval_steps + 2
     src = P.ImageSource(images=images, window=window, name="images")

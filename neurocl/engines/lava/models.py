@@ -6,9 +6,9 @@ Fixed-point conventions are in :mod:`neurocl.engines.lava.fixed_point`.
 
 from __future__ import annotations
 
-from neurocl.engines import lava_compat
+import neurocl.engines.lava.compat as compat
 
-lava_compat.install()
+compat.install()
 
 import numpy as np  # noqa: E402
 from lava.magma.core.decorator import implements, requires, tag  # noqa: E402

@@ -18,9 +18,9 @@ stochastic phase process, so neurocl defines them here:
 
 from __future__ import annotations
 
-from neurocl.engines import lava_compat
+import neurocl.engines.lava.compat as compat
 
-lava_compat.install()
+compat.install()
 
 import numpy as np  # noqa: E402
 from lava.magma.core.process.ports.ports import InPort, OutPort  # noqa: E402

@@ -93,7 +93,7 @@ def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=Non
     ``"floating_pt"``.  Returns a dict of the processes (``vis``, ``hid``, ``fwd``, ``bwd``,
     ``phase``) and the ISD scaling used (``scaling``).
     """
-    from neurocl.engines.lava import processes as P
+    import neurocl.engines.lava.processes as P
     from lava.proc.dense.process import Dense
     from lava.proc.sparse.process import LearningSparse
 

@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import signal
 import traceback
+import warnings
 
 from neurocl.errors import NeuroclError
 
@@ -61,9 +62,9 @@ def preload_lava() -> None:
     name = "lava.magma.runtime.message_infrastructure.multiprocessing"
     if name in sys.modules:
         return
-    from neurocl.engines import lava_compat
+    import neurocl.engines.lava.compat as compat
 
-    lava_compat.install()
+    compat.install()
     if mp.get_start_method(allow_none=True) is not None:
         mp.context._default_context._actual_context = None
     import importlib
@@ -74,9 +75,14 @@ def preload_lava() -> None:
 def _child(conn, fn, args, kwargs, report):
     os.setpgrp()   # own process group: a timeout kills Lava's worker processes too
     try:
-        from neurocl.engines import lava_compat
+        import neurocl.engines.lava.compat as compat
 
-        lava_compat.install()
+        compat.install()
+        # Lava's compiler looks for ProcessModels by executing every module beside
+        # processes.py as a fresh top-level module; the ones that are not ProcessModel modules
+        # (dataclasses, the engine registration) fail there and Lava warns about each.
+        warnings.filterwarnings("ignore", message=r"Cannot import module .* when searching ProcessModels",
+                                category=UserWarning)
         if report:
             kwargs = dict(kwargs, report=lambda value: conn.send(("progress", value)))
         conn.send(("ok", fn(*args, **kwargs)))

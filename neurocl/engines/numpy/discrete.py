@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurocl.circuits._math import sigmoid
-from neurocl.engines.base import Checkpoints
-from neurocl.errors import DivergenceError
+from neurocl.engines.loop import check_finite, run_checkpointed
+from neurocl.numerics import sigmoid
 
 __all__ = ["run_contrastive_divergence"]
 
@@ -23,34 +22,26 @@ def run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress=F
     ``f = (v E[h|v]^T, v, E[h|v])``; the negative samples are ``k`` block-Gibbs sweeps from
     the minibatch (CD-k) or from persistent chains (PCD).
     """
-    from neurocl.engines.numpy import _progress
-
     R, B = sim.replicas, rule.batch_size
     W, a, c = params["W"], params["a"], params["c"]
-    chains = (rng.random((R, B, circuit.n_visible)) < 0.5).astype(float)
-    cp = Checkpoints(sim, task, params)
-    ckpts = cp.steps
-    cp.record(0)
-    next_ck = 1
-    with _progress(sim.duration, desc, progress) as bar:
-        for k in range(sim.n_steps):
+    chains = [(rng.random((R, B, circuit.n_visible)) < 0.5).astype(float)]
+
+    def advance(k0, K):
+        for k in range(k0, k0 + K):
             v0 = task.clamp[rng.integers(len(task), size=(R, B))]
             h0 = sigmoid(v0 @ W + c[:, None, :])
-            v = chains if rule.persistent else v0
+            v = chains[0] if rule.persistent else v0
             for _ in range(rule.k):
                 h = _sample(sigmoid(v @ W + c[:, None, :]), rng)
                 v = _sample(sigmoid(h @ np.swapaxes(W, 1, 2) + a[:, None, :]), rng)
             if rule.persistent:
-                chains = v
+                chains[0] = v
             hk = sigmoid(v @ W + c[:, None, :])
             lr = rule.learning_rate / B
-            W += lr * (np.swapaxes(v0, 1, 2) @ h0 - np.swapaxes(v, 1, 2) @ hk)
-            a += lr * (v0.sum(1) - v.sum(1))
-            c += lr * (h0.sum(1) - hk.sum(1))
-            if not np.isfinite(W.sum()):
-                raise DivergenceError("W", (k + 1) * sim.dt, k + 1)
-            if k + 1 == ckpts[next_ck]:
-                cp.record(k + 1)
-                next_ck += 1
-            bar.update(sim.dt)
-    return cp.trajectory()
+            W[...] += lr * (np.swapaxes(v0, 1, 2) @ h0 - np.swapaxes(v, 1, 2) @ hk)
+            a[...] += lr * (v0.sum(1) - v.sum(1))
+            c[...] += lr * (h0.sum(1) - hk.sum(1))
+            check_finite((("W", W),), (k + 1) * sim.dt, k + 1)
+
+    return run_checkpointed(sim, task, params, advance, progress=progress, desc=desc,
+                            block=max(1, sim.n_steps // 200))

@@ -1,4 +1,7 @@
-"""Types shared by all engines: the simulation settings, the task data, the trajectory."""
+"""What a run is made of, as pure data: the simulation settings, the task, the trajectory.
+
+Shared by every engine; nothing here imports an engine, an experiment or a config loader.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurocl.validate import non_negative, positive, positive_int
+from neurocl.errors import ConfigError
+from neurocl.validate import non_negative, one_of, positive, positive_int
 
-__all__ = ["Simulation", "Task", "Trajectory", "Checkpoints"]
+__all__ = ["Simulation", "Task", "Trajectory"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,8 @@ class Simulation:
         object.__setattr__(self, "replicas", positive_int("replicas", self.replicas))
         object.__setattr__(self, "seed", int(non_negative("seed", self.seed)))
         object.__setattr__(self, "checkpoints", positive_int("checkpoints", self.checkpoints))
-        from neurocl.validate import one_of
-
         one_of("dtype", self.dtype, {"float64", "float32"})
         if self.dt > self.duration:
-            from neurocl.errors import ConfigError
-
             raise ConfigError(f"dt = {self.dt:g} ms must be <= duration = {self.duration:g} ms")
 
     @property
@@ -71,13 +71,15 @@ class Task:
     clamped in both phases (images).  ``evaluate(params) -> {name: (R,) array}`` computes
     the metrics recorded at checkpoints (``None``: none).  ``presentation`` (ms): a sample stays clamped at
     least this long; a fresh one is drawn at the first positive phase after that (0: every
-    positive phase draws a fresh sample).
+    positive phase draws a fresh sample).  ``reference`` (optional): ``(value, label)`` of a
+    baseline of the main metric that summaries draw as a line (e.g. the uniform model's KL).
     """
 
     clamp: np.ndarray
     inputs: np.ndarray | None = None
     evaluate: object = None
     presentation: float = 0.0
+    reference: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.clamp)
@@ -92,25 +94,3 @@ class Trajectory:
     metrics: dict
     params: dict
     info: dict = field(default_factory=dict)
-
-
-class Checkpoints:
-    """Records ``task.evaluate(params)`` at the simulation's checkpoint steps (thin state)."""
-
-    def __init__(self, sim: Simulation, task: Task, params: dict):
-        self.sim, self.task, self.params = sim, task, params
-        self.steps = sim.checkpoint_steps()
-        self.times: list = []
-        self.metrics: dict = {}
-
-    def record(self, k: int) -> None:
-        """Evaluate the metrics after ``k`` integration steps."""
-        self.times.append(k * self.sim.dt)
-        if self.task.evaluate is None:   # no metrics asked for: parameters only
-            return
-        for name, val in self.task.evaluate(self.params).items():
-            self.metrics.setdefault(name, []).append(np.asarray(val, dtype=float))
-
-    def trajectory(self, info=None) -> "Trajectory":
-        return Trajectory(np.array(self.times), {n: np.array(v) for n, v in self.metrics.items()},
-                          self.params, info or {})

@@ -1,4 +1,7 @@
-"""Atomic writes: a reader (or a killed run) never sees half a file."""
+"""Atomic file writes: a reader (or a killed run) never sees half a file.
+
+The one place neurocl writes files from; everything that saves results uses it.
+"""
 
 from __future__ import annotations
 

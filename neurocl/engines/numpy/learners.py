@@ -1,18 +1,28 @@
-"""Always-on (ISD) and stored (TwoPhase) plasticity applied step by step by the numpy engine."""
+"""Continuous-time rules applied step by step by the numpy engine's reference path.
+
+:data:`LEARNERS` maps a rule name (``neurocl.plasticity.RULES``) to its step-by-step
+implementation; a rule without one here is not run by the reference path (the engine's
+runner registry says so before anything is simulated).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from neurocl.plasticity import ISD, TwoPhase, isd_weight, learning_rate_at
+from neurocl.schema import Registry
 
-__all__ = ["make_learner"]
+__all__ = ["LEARNERS", "make_learner", "ISDLearner", "TwoPhaseLearner"]
+
+#: rule name -> learner class ``(rule, b, params)`` with ``step(params, stat, positive, start, t, dt)``
+LEARNERS = Registry("rule (numpy reference path)")
 
 
 def _expand(w: np.ndarray, ndim: int) -> np.ndarray:
     return w.reshape(w.shape + (1,) * (ndim - 1))
 
 
+@LEARNERS.register("isd")
 class ISDLearner:
     """``theta += eta * dt * w(phase) * f(state)`` at every step (Williams et al. 2023)."""
 
@@ -25,6 +35,7 @@ class ISDLearner:
             params[k] += _expand(w, f.ndim) * f
 
 
+@LEARNERS.register("twophase")
 class TwoPhaseLearner:
     """Average the statistic over positive and negative phases; at the first step of a
     positive phase that follows a negative one, apply
@@ -65,7 +76,5 @@ class TwoPhaseLearner:
 
 
 def make_learner(rule, b: float, params):
-    """The step-by-step implementation of ``rule`` (``ISD`` or ``TwoPhase``)."""
-    if isinstance(rule, ISD):
-        return ISDLearner(rule, b, params)
-    return TwoPhaseLearner(rule, b, params)
+    """The step-by-step implementation of ``rule`` (registered in :data:`LEARNERS`)."""
+    return LEARNERS[rule.name](rule, b, params)

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocl.engines import Simulation, Task, get_engine
+from neurocl.measure.exact import rbm_nll_grad
+from neurocl.phases import Exponential, StochasticPhases
+from neurocl.plasticity import ISD
 from neurocl.measure.rbm_hessian import flatten
 
 __all__ = ["BiasEstimate", "gradient_flow", "always_on_bias"]
@@ -27,23 +31,12 @@ class BiasEstimate:
     se: float              # Monte Carlo standard error of relative_bias (noise floor)
 
 
-def _grad(W, a, c, data):
-    from neurocl.circuits._math import sigmoid
-    from neurocl.measure.exact import all_states, rbm_visible_log_probs
-
-    V = all_states(W.shape[0])
-    p = np.exp(rbm_visible_log_probs(W, a, c, V))
-    hm, hd = sigmoid(V @ W + c), sigmoid(data @ W + c)
-    gW = (p[:, None] * V).T @ hm - data.T @ hd / len(data)
-    return gW, p @ V - data.mean(0), p @ hm - hd.mean(0)
-
-
 def gradient_flow(W, a, c, data, eta: float, T: float, steps: int = 400):
     """Euler integration of ``dtheta/dt = -eta grad NLL`` over ``T`` ms (exact gradient)."""
     W, a, c = W.copy(), a.copy(), c.copy()
     h = T / steps
     for _ in range(steps):
-        gW, ga, gc = _grad(W, a, c, data)
+        gW, ga, gc = rbm_nll_grad(W, a, c, data)
         W -= eta * h * gW
         a -= eta * h * ga
         c -= eta * h * gc
@@ -53,10 +46,6 @@ def gradient_flow(W, a, c, data, eta: float, T: float, steps: int = 400):
 def always_on_bias(rbm, data, params0, eta: float, tau: float, T: float, replicas: int = 64,
                    dt: float = 0.5, seed: int = 0) -> BiasEstimate:
     """Relative bias of ISD (b = 0.5, exponential phases of mean ``tau`` ms) over a window."""
-    from neurocl.engines import Simulation, Task, get_engine
-    from neurocl.phases import Exponential, StochasticPhases
-    from neurocl.plasticity import ISD
-
     W0, a0, c0 = (params0[k] for k in ("W", "a", "c"))
     start = {"W": np.repeat(W0[None], replicas, 0), "a": np.repeat(a0[None], replicas, 0),
              "c": np.repeat(c0[None], replicas, 0)}
@@ -66,7 +55,7 @@ def always_on_bias(rbm, data, params0, eta: float, tau: float, T: float, replica
     flow = flatten(*gradient_flow(W0, a0, c0, data, eta, T))
     ends = np.array([flatten(traj.params["W"][r], traj.params["a"][r], traj.params["c"][r])
                      for r in range(replicas)])
-    g0 = np.linalg.norm(flatten(*_grad(W0, a0, c0, data)))
+    g0 = np.linalg.norm(flatten(*rbm_nll_grad(W0, a0, c0, data)))
     diff = ends.mean(0) - flow
     scale = eta * T * g0
     se_vec = ends.std(0, ddof=1) / np.sqrt(replicas)

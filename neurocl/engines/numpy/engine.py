@@ -1,0 +1,87 @@
+"""The numpy engine's face: options, supported features, and its runner registrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurocl.engines.numpy.discrete import run_contrastive_divergence
+from neurocl.engines.numpy.fused import FUSED, KERNEL_RULES
+from neurocl.engines.numpy.learners import LEARNERS
+from neurocl.engines.numpy.reference import STEPPERS, free_run_glauber, run_reference
+from neurocl.engines.registry import Engine, register
+from neurocl.errors import UnsupportedFeatureError
+from neurocl.hardware.profile import LABEL_FIELDS, HardwareProfile
+from neurocl.schema import init_fields
+from neurocl.validate import one_of
+
+__all__ = ["NumpyEngine", "NumpyOptions"]
+
+
+@dataclass(frozen=True)
+class NumpyOptions:
+    """Options of the numpy engine (``engine = { name = "numpy", kernel = ... }``).
+
+    Parameters
+    ----------
+    kernel : {"auto", "reference", "fused", "event"}
+        ``"auto"``: a fused numba kernel where one is registered for the circuit and rule and
+        the weights are ideal, else the reference path; ``"reference"``: always the step-by-step
+        reference path (:mod:`.reference`); ``"fused"``: the dense fused kernel (RBM, one-hidden
+        -layer Hopfield); ``"event"``: the event-driven RBM kernel (ISD, mean-field statistic).
+    """
+
+    kernel: str = "auto"
+
+    def __post_init__(self):
+        one_of("kernel", self.kernel, {"auto", "reference", "fused", "event"})
+
+
+@register("numpy")
+class NumpyEngine(Engine):
+    """Reference engine: every circuit, phase law, rule and profile field of the core package."""
+
+    Options = NumpyOptions
+    profile_fields = frozenset(f.name for f in init_fields(HardwareProfile) if f.name not in LABEL_FIELDS)
+    capabilities = frozenset({"free_run", "divergence", "float_weights"})
+
+    def free_run(self, circuit, params, sim, burn_in: int = 500) -> np.ndarray:
+        """Free-running samples of the data layer, ``(n_steps, R, n_data)`` (Glauber units)."""
+        if circuit.dynamics != "glauber":
+            raise UnsupportedFeatureError(self.name, f"free running of circuit '{circuit.kind}' (binary units only)")
+        return free_run_glauber(circuit, params, sim, burn_in)
+
+
+def _initial(circuit, sim, params):
+    rng_init = np.random.default_rng([sim.seed, 0])
+    rng = np.random.default_rng([sim.seed, 1])
+    if params is None:
+        params = circuit.init_params(rng_init, sim.replicas)
+    return params, rng, rng_init
+
+
+@NumpyEngine.runner(circuits=("rbm", "boltzmann", "hopfield"), rules=tuple(LEARNERS))
+def run_continuous(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="",
+                   profile=None):
+    """Continuous-time learning: a fused kernel where the options and circuit allow, else the
+    reference path (``STEPPERS[circuit.dynamics]`` + ``LEARNERS[rule.name]``)."""
+    kernel = engine.options.kernel
+    params, rng, rng_init = _initial(circuit, sim, params)
+    fused = FUSED.get(circuit.kind) if circuit.kind in FUSED else None
+    ideal = profile is None or profile.is_ideal
+    usable = (fused is not None and rule.name in KERNEL_RULES and ideal and fused.eligible(circuit, rule, kernel))
+    if kernel in ("fused", "event") and not usable:
+        why = "a hardware profile" if not ideal else f"rule '{rule.name}' on circuit '{circuit.kind}'"
+        raise UnsupportedFeatureError(f"{engine.name} (kernel = '{kernel}')", why)
+    if usable and kernel != "reference":
+        return fused(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, kernel)
+    STEPPERS[circuit.dynamics]  # ConfigError naming the dynamics if none is registered
+    return run_reference(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, profile)
+
+
+@NumpyEngine.runner(circuits=("rbm",), rules=("cdk", "pcd"), profiles=False)
+def run_discrete(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
+    """CD-k / PCD: one minibatch update per ``dt`` (ideal weights)."""
+    params, rng, _ = _initial(circuit, sim, params)
+    return run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress, desc)
