@@ -1,18 +1,27 @@
 """Command line: ``neurocl run | sweep | check-theory | report | circuits | profiles``.
 
-User errors (bad config, missing file, diverging run) print one line
-``neurocl: error: ...`` and exit with status 2; no traceback.
+User errors (bad config, bad flag, missing or unreadable file, diverging run, an estimate
+over the memory budget) print one line ``neurocl: error: ...`` and exit with status 2; no
+traceback (``neurocl --debug ...`` shows it).  One handler in :func:`main` turns every
+expected failure into that line: :class:`~neurocl.errors.NeuroclError` (the message names the
+field or file), and as a safety net ``OSError``, ``UnicodeDecodeError``, ``zipfile.BadZipFile``,
+``EOFError``, ``ValueError`` and ``MemoryError`` (whose messages name the file where they can).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import zipfile
 from pathlib import Path
 
 from neurocl.errors import NeuroclError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "error_message"]
+
+#: exit status of a user error
+EXIT_USER_ERROR = 2
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "circuits"
 
@@ -28,10 +37,78 @@ EPILOG = """examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``neurocl: error: argument --states: ...`` (status 2)."""
+
+    def error(self, message):
+        sub = self.prog.removeprefix("neurocl").strip()
+        hint = f" (see `neurocl {sub + ' ' if sub else ''}--help`)"
+        print(f"neurocl: error: {' '.join(str(message).split())}{hint}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+
+
+def _int_at_least(low: int):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+_positive_float.__name__ = "number > 0"
+
+
+def _check_text_file(path, what: str) -> None:
+    """A file that exists must be UTF-8 text (the error names the file); missing files are
+    left to the loader, whose message says what it looked for."""
+    from neurocl.errors import ConfigError
+
+    path = Path(path)
+    if not path.is_file():
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a directory, expected a {what}")
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                          f"expected a {what}") from None
+
+
+def _check_profile_arg(profile) -> None:
+    if profile and profile != "all":
+        from neurocl.hardware import shipped_profiles
+
+        if profile not in shipped_profiles():
+            _check_text_file(profile, "hardware profile (TOML)")
+
+
 def _cmd_run(args) -> int:
     from neurocl.config import load_config
     from neurocl.experiments.run import run
 
+    _check_text_file(args.spec, "circuit spec (TOML)")
+    _check_profile_arg(args.profile)
     config = load_config(args.spec).replace(profile=args.profile, engine=args.engine, seed=args.seed,
                                             duration=args.time, replicas=args.replicas)
     out = args.out or Path("results") / Path(args.spec).stem
@@ -39,7 +116,7 @@ def _cmd_run(args) -> int:
     print(f"{config.name}: {config.circuit.kind} on {config.data.name}, engine {config.engine}, "
           f"{sim.duration:g} ms simulated per learner (dt = {sim.dt:g} ms), {sim.replicas} replicas, "
           f"seed {sim.seed}, profile {config.profile}, learners: {', '.join(s.label for s in config.learners)}")
-    run(config, out, progress=not args.no_progress)
+    run(config, out, progress=not args.no_progress, overwrite=args.overwrite, resume=args.resume)
     return 0
 
 
@@ -89,19 +166,28 @@ def _cmd_check_theory(args) -> int:
     from neurocl.config import load_config
     from neurocl.experiments.check_theory import check_theory, format_rows, plot_rows
     from neurocl.atomic import write_text_atomic
+    from neurocl.errors import ConfigError
     from neurocl.hardware import load_profile, shipped_profiles
 
     spec = SPECS_DIR / f"{args.circuit}.toml" if not str(args.circuit).endswith(".toml") else Path(args.circuit)
+    _check_text_file(spec, "circuit spec (TOML)")
+    _check_profile_arg(args.profile)
+    if args.engine == "numpy" and args.draws is not None and args.draws < 2:
+        raise ConfigError(f"argument --draws: must be an integer >= 2 with --engine numpy (the standard error "
+                          f"needs two draws), got {args.draws}")
     config = load_config(spec).replace(duration=args.time, seed=args.seed)
     if args.engine == "lava":
         return _check_theory_lava(args, config)
     names = list(shipped_profiles()) if (args.profile or "rram_hfo2") == "all" else [args.profile or "rram_hfo2"]
     profiles = [load_profile(n) for n in names]
     print(f"{config.name}: extra change of the exact NLL per update (device vs ideal), "
-          f"{args.states} states of an ideal ISD trajectory, {args.draws} device draws each, "
+          f"{6 if args.states is None else args.states} states of an ideal ISD trajectory, "
+          f"{1000 if args.draws is None else args.draws} device draws each, "
           f"update = {args.steps_per_update} integration step(s) of eta dt = "
           f"{config.learners[0].rule.learning_rate:g} /ms x {config.simulation.dt:g} ms")
-    rows = check_theory(config, profiles, args.states or 6, args.draws or 1000, args.steps_per_update, args.seed or 0)
+    states = 6 if args.states is None else args.states
+    draws = 1000 if args.draws is None else args.draws
+    rows = check_theory(config, profiles, states, draws, args.steps_per_update, args.seed)
     table = format_rows(rows)
     print(table)
     out = Path(args.out or Path("results") / f"check-theory-{config.name}")
@@ -120,7 +206,8 @@ def _check_theory_lava(args, config) -> int:
     from neurocl.hardware import load_profile
 
     profile = load_profile(args.profile or "loihi2")
-    states, draws = args.states or 4, args.draws or 8
+    states = 4 if args.states is None else args.states
+    draws = 8 if args.draws is None else args.draws
     print(f"{config.name} on Lava ({args.tag}): on-chip ISD updates vs the ideal float ISD update of the same "
           f"samples, and the '{profile.name}' profile's prediction; {states} states of an ideal ISD trajectory "
           f"({args.time:g} ms), at each {args.replicas} replicas x {args.windows} windows of "
@@ -128,7 +215,7 @@ def _check_theory_lava(args, config) -> int:
           f"bias |E e| and noise Tr Cov e in gradient units (e / (eta dt K)); extra NLL per update in nats")
     rows = check_theory_lava(config, profile, n_states=states, replicas=args.replicas, windows=args.windows,
                              sweeps=args.steps_per_update, eta=args.eta, dt=args.dt, draws=draws, tag=args.tag,
-                             seed=args.seed or 0, progress=lambda r: print(f"  state t = {r.time_ms:g} ms done",
+                             seed=args.seed, progress=lambda r: print(f"  state t = {r.time_ms:g} ms done",
                                                                            flush=True))
     table = format_lava_rows(rows)
     print(table)
@@ -145,6 +232,7 @@ def _check_theory_lava(args, config) -> int:
 def _cmd_sweep(args) -> int:
     from neurocl.experiments.sweep import load_sweep, run_sweep
 
+    _check_text_file(args.spec, "sweep spec (TOML)")
     spec = load_sweep(args.spec)
     out = args.out or Path("results") / f"sweep-{spec.name}"
     counts = run_sweep(spec, out, args.executor, args.scheduler, args.workers, progress=not args.no_progress)
@@ -172,7 +260,7 @@ def _cmd_deploy(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="neurocl",
         description="Bio-plausible contrastive learning in continuous time (all times in ms).",
         epilog=EPILOG,
@@ -181,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     from neurocl import __version__
 
     parser.add_argument("--version", action="version", version=f"neurocl {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error instead of the one-line message")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     p = sub.add_parser(
@@ -189,10 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("spec", help="circuit spec (TOML), e.g. circuits/bas3.toml")
-    p.add_argument("--out", type=Path, help="results directory (default results/<spec name>)")
-    p.add_argument("--seed", type=int, help="override simulation.seed")
-    p.add_argument("--time", type=float, help="override simulation.duration (ms)")
-    p.add_argument("--replicas", type=int, help="override simulation.replicas")
+    p.add_argument("--out", type=Path, help="results directory (default results/<spec name>); must be new, empty "
+                                            "or hold the same run (same resolved config)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true",
+                      help="replace a results directory that holds a different run (refused unless it holds "
+                           "only neurocl results files)")
+    mode.add_argument("--resume", action="store_true",
+                      help="continue the same run: learners already complete (their DONE marker) are kept")
+    p.add_argument("--seed", type=_int_at_least(0), help="override simulation.seed")
+    p.add_argument("--time", type=_positive_float, help="override simulation.duration (ms)")
+    p.add_argument("--replicas", type=_int_at_least(1), help="override simulation.replicas")
     p.add_argument("--profile", help="hardware profile: a shipped name (see `neurocl profiles`) or a TOML file")
     p.add_argument("--engine", help="override the spec's engine (numpy, brian2) with its default options")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -221,19 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="numpy", choices=["numpy", "lava"],
                    help="numpy: the profile's device model; lava: on-chip learning on Lava's Loihi 2 emulator, "
                         "measured against the ideal update and the profile's prediction")
-    p.add_argument("--states", type=int, help="trajectory states (checkpoints; default 6, lava 4)")
-    p.add_argument("--draws", type=int, help="device noise draws per state (default 1000; lava: profile replays "
-                                             "per update, 8)")
-    p.add_argument("--steps-per-update", type=int, default=50,
+    p.add_argument("--states", type=_int_at_least(1), help="trajectory states (checkpoints; default 6, lava 4)")
+    p.add_argument("--draws", type=_int_at_least(1), help="device noise draws per state (>= 2; default 1000; lava: "
+                                                         "profile replays per update, 8)")
+    p.add_argument("--steps-per-update", type=_int_at_least(1), default=50,
                    help="integration steps folded into one update (lava: Gibbs sweeps per update)")
-    p.add_argument("--replicas", type=int, default=8, help="lava: replicas learning side by side")
-    p.add_argument("--windows", type=int, default=32, help="lava: consecutive updates per replica and state")
-    p.add_argument("--eta", type=float, default=1e-3,
+    p.add_argument("--replicas", type=_int_at_least(1), default=8, help="lava: replicas learning side by side")
+    p.add_argument("--windows", type=_int_at_least(2), default=32,
+                   help="lava: consecutive updates per replica and state")
+    p.add_argument("--eta", type=_positive_float, default=1e-3,
                    help="lava: on-chip learning rate (ms^-1; 8-bit learning needs eta dt >= ~1.2e-4)")
-    p.add_argument("--dt", type=float, default=1.0, help="lava: ms per Gibbs sweep")
+    p.add_argument("--dt", type=_positive_float, default=1.0, help="lava: ms per Gibbs sweep")
     p.add_argument("--tag", default="fixed_pt", choices=["fixed_pt", "floating_pt"], help="lava: ProcessModels")
-    p.add_argument("--time", type=float, default=2_000_000.0, help="length of the ideal trajectory (ms)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time", type=_positive_float, default=2_000_000.0, help="length of the ideal trajectory (ms)")
+    p.add_argument("--seed", type=_int_at_least(0), default=0)
     p.add_argument("--out", type=Path, help="output folder (default results/check-theory-<circuit>)")
     p.set_defaults(func=_cmd_check_theory)
     p = sub.add_parser(
@@ -245,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="sweep folder (default results/sweep-<name>)")
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default: an in-process cluster")
-    p.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    p.add_argument("--workers", type=_int_at_least(1), help="local processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_sweep)
     p = sub.add_parser(
@@ -258,15 +356,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", default="fixed_pt", choices=["fixed_pt", "floating_pt"],
                    help="Lava ProcessModel precision (fixed_pt: Loihi integer datapath)")
     p.add_argument("--learner", help="only this learner (default: all in the directory)")
-    p.add_argument("--sweeps", type=int, default=20000, help="RBM: Gibbs sweeps per chain (16 chains)")
-    p.add_argument("--timeout", type=float, default=600.0, help="wall-clock limit per Lava run (s)")
+    p.add_argument("--sweeps", type=_int_at_least(1), default=20000, help="RBM: Gibbs sweeps per chain (16 chains)")
+    p.add_argument("--timeout", type=_positive_float, default=600.0, help="wall-clock limit per Lava run (s)")
     p.set_defaults(func=_cmd_deploy)
     p = sub.add_parser("report", help="re-plot and summarise a saved results directory",
                        epilog="example:\n  neurocl report results/bas3\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", help="a directory written by `neurocl run`")
     p.set_defaults(func=_cmd_report)
+    for p in sub.choices.values():   # `neurocl run ... --debug` works too
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the Python traceback of an error")
     return parser
+
+
+def error_message(exc: BaseException) -> str | None:
+    """The one-line ``neurocl: error:`` text for an expected failure (``None``: a bug, which
+    keeps its traceback)."""
+    if isinstance(exc, NeuroclError):
+        text = str(exc)
+    elif isinstance(exc, UnicodeDecodeError):
+        text = (f"a file is not UTF-8 text ({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+                f"{exc.start}); expected a TOML or CSV text file")
+    elif isinstance(exc, OSError):
+        name = exc.filename if exc.filename is not None else None
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if name is not None and str(name) in reason:
+            text = reason
+        elif name is not None:
+            other = f" -> {exc.filename2}" if exc.filename2 else ""
+            text = f"{name}{other}: {reason}"
+        else:
+            text = f"{reason} ({type(exc).__name__})"
+    elif isinstance(exc, zipfile.BadZipFile):
+        text = f"a .npz archive is not readable (truncated or not a zip file: {exc})"
+    elif isinstance(exc, EOFError):
+        text = f"a file ended early (truncated?): {exc or 'unexpected end of file'}"
+    elif isinstance(exc, MemoryError):
+        text = (f"out of memory{' (' + str(exc) + ')' if str(exc) else ''}; lower simulation.duration / dt, "
+                f"replicas or the circuit size, or set NEUROCL_MEMORY_BUDGET")
+    elif isinstance(exc, ValueError):
+        text = str(exc) or type(exc).__name__
+    else:
+        return None
+    text = " ".join(text.split())
+    if not isinstance(exc, NeuroclError):
+        text += " (neurocl --debug shows the traceback)"
+    return text
 
 
 def main(argv=None) -> int:
@@ -274,12 +410,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except NeuroclError as exc:
-        print(f"neurocl: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("neurocl: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = error_message(exc)
+        if args.debug or message is None:
+            raise
+        print(f"neurocl: error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -23,27 +23,35 @@ class ConfigError(NeuroclError, ValueError):
 
 
 class DivergenceError(NeuroclError, FloatingPointError):
-    """A simulation produced NaN or inf.
+    """A simulation diverged: it produced NaN or inf, or its parameters left the range where
+    the circuit still computes something meaningful (each circuit defines that range in its
+    docstring and checks it at every checkpoint through ``Task.check``).
 
     Attributes
     ----------
+    what : str
+        What diverged (``"weights"``, ``"the parameters"``, ...).
     time : float
-        Simulated time (ms) of the first integration step whose result was not finite.
+        Simulated time (ms) of the first integration step whose result was not finite, or of
+        the first checkpoint at which the parameters were out of range.
     step : int
         Index of that integration step.
+    reason : str
+        What happened to it (``"became NaN/inf"``, or what left which range).
     """
 
-    def __init__(self, what: str, time: float, step: int):
+    def __init__(self, what: str, time: float, step: int, reason: str = "became NaN/inf"):
         self.what = what
         self.time = float(time)
         self.step = int(step)
+        self.reason = str(reason)
         super().__init__(
-            f"simulation diverged: {what} became NaN/inf at simulated time t = {time:g} ms "
+            f"simulation diverged: {what} {reason} at simulated time t = {time:g} ms "
             f"(integration step {step}); lower the learning rate or the integration step dt"
         )
 
     def __reduce__(self):  # picklable across processes (sweeps)
-        return (type(self), (self.what, self.time, self.step))
+        return (type(self), (self.what, self.time, self.step, self.reason))
 
 
 class UnsupportedFeatureError(NeuroclError, NotImplementedError):

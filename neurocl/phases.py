@@ -19,7 +19,7 @@ import numpy as np
 
 from neurocl.errors import ConfigError
 from neurocl.schema import Registry, as_table, build
-from neurocl.validate import open_unit, positive
+from neurocl.validate import check_fields, open_unit, positive
 
 __all__ = [
     "PhaseLaw",
@@ -57,6 +57,7 @@ class Fixed(PhaseLaw):
     mean: float
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "mean", positive("mean", self.mean))
 
     def sample(self, rng, n):
@@ -74,6 +75,7 @@ class Exponential(PhaseLaw):
     mean: float
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "mean", positive("mean", self.mean))
 
     def sample(self, rng, n):
@@ -92,6 +94,7 @@ class Gamma(PhaseLaw):
     shape: float = 4.0
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "mean", positive("mean", self.mean))
         object.__setattr__(self, "shape", positive("shape", self.shape))
 
@@ -111,6 +114,7 @@ class Uniform(PhaseLaw):
     width: float = 1.0
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "mean", positive("mean", self.mean))
         width = positive("width", self.width)
         if width > 1.0:
@@ -174,6 +178,7 @@ class Alternating:
     length: float
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "length", positive("length", self.length))
 
     @property
@@ -206,6 +211,7 @@ class StochasticPhases:
     length: PhaseLaw
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "b", open_unit("b", self.b))
         if not isinstance(self.length, PhaseLaw):  # user input: a law object is required
             raise ConfigError(f"length must be one of {sorted(LAWS)}, got {self.length!r}")

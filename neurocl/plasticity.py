@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocl.schema import Registry
-from neurocl.validate import positive, positive_int
+from neurocl.validate import check_fields, positive, positive_int
 
 __all__ = [
     "ISD",
@@ -110,6 +110,7 @@ class ISD:
     always_on = True
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "learning_rate", positive("learning_rate", self.learning_rate))
 
 
@@ -136,6 +137,7 @@ class TwoPhase:
     always_on = False
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "learning_rate", positive("learning_rate", self.learning_rate))
         if self.decay_time is not None:
             object.__setattr__(self, "decay_time", positive("decay_time", self.decay_time))
@@ -159,6 +161,7 @@ class CDk:
     persistent = False
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "learning_rate", positive("learning_rate", self.learning_rate))
         object.__setattr__(self, "k", positive_int("k", self.k))
         object.__setattr__(self, "batch_size", positive_int("batch_size", self.batch_size))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Iterator
 
 from neurocl.errors import ConfigError
+from neurocl.validate import check_table
 
 __all__ = ["Registry", "build", "as_table", "init_fields"]
 
@@ -25,8 +26,11 @@ def init_fields(cls) -> list:
 def build(cls, table: dict, section: str, drop=()):
     """Instantiate the dataclass ``cls`` from a TOML table, naming ``section`` in every error.
 
-    Unknown keys, missing required keys and invalid values raise ``ConfigError``.  Keys in
-    ``drop`` (e.g. the ``kind`` that chose ``cls``) are ignored.
+    Unknown keys, missing required keys, values of the wrong type and invalid values raise
+    ``ConfigError``.  Types are checked first, against the annotation of each dataclass field
+    (:func:`neurocl.validate.check_table`: ``[profile] weight_bits = 8.5 must be an integer``,
+    ``[profile] shared_rounding = 'no' must be true or false``), then ``cls`` checks the
+    ranges.  Keys in ``drop`` (e.g. the ``kind`` that chose ``cls``) are ignored.
     """
     if not isinstance(table, dict):
         raise ConfigError(f"[{section}] must be a table, got {table!r}")
@@ -41,6 +45,7 @@ def build(cls, table: dict, section: str, drop=()):
     if missing:
         raise ConfigError(f"[{section}] missing key '{missing[0]}'")
     try:
+        check_table(cls, table)
         return cls(**table)
     except ConfigError as exc:
         raise ConfigError(f"[{section}] {exc}") from None

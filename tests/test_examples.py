@@ -19,6 +19,7 @@ TINY = {  # arguments that make an example small enough for the default test run
     "noise_bias_heatmap.py": ["--epochs", "3", "--seeds", "1"],
     "brian2_raster.py": ["--duration", "400", "--record", "100", "--target", "numpy"],
     "lava_deployment.py": ["--duration", "500", "--results", "{tmp}/none"],
+    "two_branch_ode.py": ["--Ns", "200,400", "--seeds", "2", "--t-end", "1", "--n-mc", "2000"],
 }
 
 

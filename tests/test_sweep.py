@@ -16,6 +16,10 @@ from neurocl.experiments.sweep import expand, load_sweep, run_sweep
 from test_config import GOOD
 
 
+# a learning rate at which no seed diverges in 300,000 ms (0.01 trips the divergence check for seed 2)
+STABLE = '"learners.isd.learning_rate" = 0.002\n"learners.twophase.learning_rate" = 0.002'
+
+
 def _spec(tmp_path, grid, duration=200.0, extra=""):
     (tmp_path / "base.toml").write_text(GOOD)
     text = f"""name = "t"
@@ -48,11 +52,16 @@ def test_grid_expansion_and_validation(tmp_path):
         load_sweep(_spec(tmp_path, '"nope.b" = [1]'))
 
 
-def test_local_sweep_table_resume_and_failure(tmp_path):
-    spec = load_sweep(_spec(tmp_path, '"learners.isd.learning_rate" = [0.01, 1e308]\n"simulation.seed" = [0, 1]'))
+def test_local_sweep_table_resume_failure_and_duplicates(tmp_path):
+    # 0.01, 1.0e-2 and 0.010 are one config: run once, one set of rows
+    spec = load_sweep(_spec(tmp_path, '"learners.isd.learning_rate" = [0.01, 1e308, 1.0e-2, 0.010]\n'
+                                      '"simulation.seed" = [0, 1]'))
     out = tmp_path / "out"
-    counts = run_sweep(spec, out, "local", workers=2, progress=False, echo=None)
-    assert counts == {"done": 2, "cached": 0, "failed": 2}
+    lines = []
+    counts = run_sweep(spec, out, "local", workers=2, progress=False, echo=lines.append)
+    assert counts == {"done": 2, "cached": 0, "failed": 2, "merged": 4}
+    assert "4 runs, 4 duplicate grid points merged" in lines[-1]
+    assert len(list((out / "runs").iterdir())) == 2
     failed = sorted((out / "failed").glob("*.json"))
     assert len(failed) == 2 and "DivergenceError" in failed[0].read_text()
     rows = (out / "results.csv").read_text().splitlines()
@@ -62,12 +71,12 @@ def test_local_sweep_table_resume_and_failure(tmp_path):
     assert len(rows) == 1 + 2 * 2 * 3 * 2  # runs x learners x checkpoints x replicas
     before = _digest(out / "runs")
     counts = run_sweep(spec, out, "local", workers=2, progress=False, echo=None)
-    assert counts["cached"] == 2 and counts["failed"] == 2
+    assert counts == {"done": 2, "cached": 2, "failed": 2, "merged": 4}
     assert _digest(out / "runs") == before
 
 
 def test_sigkill_then_resume_keeps_finished_runs_identical(tmp_path):
-    path = _spec(tmp_path, "\"simulation.seed\" = [0, 1, 2, 3, 4, 5]", duration=300000.0)
+    path = _spec(tmp_path, "\"simulation.seed\" = [0, 1, 2, 3, 4, 5]", duration=100000.0, extra=STABLE)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "neurocl", "sweep", str(path), "--out", str(out), "--workers", "1",
            "--no-progress"]
@@ -78,7 +87,7 @@ def test_sigkill_then_resume_keeps_finished_runs_identical(tmp_path):
         done = [p for p in runs.glob("*") if p.is_dir() and not p.name.startswith(".")] if runs.is_dir() else []
         if done:
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert done, "no run finished in time"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -98,5 +107,5 @@ def test_dask_local_cluster(tmp_path):
     spec = load_sweep(_spec(tmp_path, '"simulation.seed" = [0, 1, 2]'))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         counts = run_sweep(spec, tmp_path / "out", "dask", cluster.scheduler_address, progress=False, echo=None)
-    assert counts == {"done": 3, "cached": 0, "failed": 0}
+    assert counts == {"done": 3, "cached": 0, "failed": 0, "merged": 0}
     assert len(list((tmp_path / "out" / "runs").iterdir())) == 3

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension
+from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension, magnitude_check
 from neurocl.data.spec import Dataset
 from neurocl.errors import ConfigError
 from neurocl.measure.exact import all_states, boltzmann_distribution
 from neurocl.simulation import Task
-from neurocl.validate import non_negative, positive, positive_int
+from neurocl.validate import check_fields, non_negative, positive, positive_int
 
 __all__ = ["BoltzmannMachine"]
 
@@ -26,7 +26,15 @@ class BoltzmannMachine:
     unit with probability ``1 - exp(-dt / tau_n)`` from ``p(s_i = 1 | rest) = sigmoid(W_i.s + a_i)``.
     Each visit leaves ``exp(-E)/Z`` invariant, so the stationary law is exact for any ``dt``.
     The first ``n_visible`` units are the ones clamped to data.
+
+    Divergence: as for :class:`~neurocl.circuits.RBM`, a run has diverged when any weight or
+    bias has magnitude > :attr:`DIVERGENCE_BOUND` (50) or is NaN/inf (a unit's log-odds moved
+    by 50 by one parameter: probabilities within ``sigmoid(-50) = 2e-22`` of 0 or 1, beyond
+    what sampled statistics resolve); checked at every checkpoint (``Task.check``).
     """
+
+    #: magnitude of a weight or bias beyond which a run counts as diverged
+    DIVERGENCE_BOUND = 50.0
 
     n_units: int
     n_visible: int | None = None
@@ -41,6 +49,7 @@ class BoltzmannMachine:
     summary_panel = None
 
     def __post_init__(self):
+        check_fields(self)
         n = positive_int("n_units", self.n_units)
         object.__setattr__(self, "n_units", n)
         nv = n if self.n_visible is None else positive_int("n_visible", self.n_visible)
@@ -108,4 +117,6 @@ class BoltzmannMachine:
         def evaluate(p):
             return {"kl_nats": [self.visible_kl(p["W"][r], p["a"][r], x) for r in range(p["W"].shape[0])]}
 
-        return Task(clamp=x, evaluate=evaluate, presentation=data.presentation)
+        check = magnitude_check(self.DIVERGENCE_BOUND, "one parameter alone moves a unit's log-odds by more "
+                                                       "than 50 (probabilities within 2e-22 of 0 or 1)")
+        return Task(clamp=x, evaluate=evaluate, presentation=data.presentation, check=check)

@@ -10,7 +10,7 @@ from neurocl.data.bars_and_stripes import bars_and_stripes
 from neurocl.data.digits import load_digits_split
 from neurocl.data.idx import read_idx
 from neurocl.errors import ConfigError
-from neurocl.validate import non_negative, one_of, positive, positive_int
+from neurocl.validate import check_fields, non_negative, non_negative_int, one_of, positive, positive_int
 
 __all__ = ["DataSpec", "Dataset", "load_dataset"]
 
@@ -22,7 +22,9 @@ class DataSpec:
     ``name``: ``"bars_and_stripes"`` (needs ``size``), ``"digits"`` (scikit-learn's 8x8
     digits, ``test_fraction``, ``split_seed``) or ``"idx"`` (user's MNIST-format files:
     ``images`` and, for supervised circuits, ``labels``; ``test_images``/``test_labels``
-    optional).  ``presentation`` (ms, >= 0): how long a sample stays clamped before the
+    optional; refused with a one-line :class:`ConfigError` naming the file: unreadable or
+    truncated files, no items, NaN/inf, pixels outside [0, 1] and [0, 255], non-integer or
+    negative labels).  ``presentation`` (ms, >= 0): how long a sample stays clamped before the
     next positive phase may draw a fresh one (0: a fresh sample at every positive phase).
     """
 
@@ -37,6 +39,7 @@ class DataSpec:
     test_labels: str | None = None
 
     def __post_init__(self):
+        check_fields(self)
         one_of("name", self.name, {"bars_and_stripes", "digits", "idx"})
         object.__setattr__(self, "presentation", non_negative("presentation", self.presentation))
         if self.name == "bars_and_stripes":
@@ -47,8 +50,13 @@ class DataSpec:
                 raise ConfigError(f"size = {size} must be >= 2")
         if not 0.0 < positive("test_fraction", self.test_fraction) < 1.0:
             raise ConfigError(f"test_fraction = {self.test_fraction:g} is outside (0, 1)")
+        object.__setattr__(self, "split_seed", non_negative_int("split_seed", self.split_seed))
         if self.name == "idx" and not self.images:
             raise ConfigError("name = 'idx' needs images (path to an IDX file)")
+        if self.test_labels and not self.test_images:
+            raise ConfigError("test_labels needs test_images")
+        if self.labels and self.test_images and not self.test_labels:
+            raise ConfigError("test_images needs test_labels when labels is given")
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,25 @@ class Dataset:
 
 
 def _read_images(path) -> np.ndarray:
+    """Images of an IDX file as ``(N, pixels)`` floats in [0, 1]: values in [0, 1] are kept,
+    values in [0, 255] (with some above 1) are divided by 255; anything else is refused."""
     x = read_idx(path).astype(float)
-    return x.reshape(len(x), -1) / (255.0 if x.max() > 1 else 1.0)
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 255.0:
+        raise ConfigError(f"{path}: pixel values span [{lo:g}, {hi:g}]; expected values in [0, 1] or [0, 255]")
+    return x.reshape(len(x), -1) / (255.0 if hi > 1 else 1.0)
+
+
+def _read_labels(path) -> np.ndarray:
+    """Labels of an IDX file: one non-negative integer per item."""
+    y = read_idx(path)
+    if y.ndim != 1:
+        raise ConfigError(f"{path}: labels have shape {y.shape}; expected one label per item (1 dimension)")
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        raise ConfigError(f"{path}: labels hold non-integer values; expected class indices 0, 1, 2, ...")
+    if y.min() < 0:
+        raise ConfigError(f"{path}: labels hold negative values ({y.min():g}); expected class indices 0, 1, 2, ...")
+    return y.astype(int)
 
 
 def load_dataset(spec: DataSpec) -> Dataset:
@@ -78,12 +103,14 @@ def load_dataset(spec: DataSpec) -> Dataset:
     if spec.name == "digits":
         return Dataset(*load_digits_split(spec.test_fraction, spec.split_seed), spec.presentation)
     x = _read_images(spec.images)
-    y = read_idx(spec.labels).astype(int) if spec.labels else None
+    y = _read_labels(spec.labels) if spec.labels else None
     if y is not None and len(y) != len(x):
         raise ConfigError(f"data.labels has {len(y)} entries but data.images has {len(x)}")
     if spec.test_images:
         xt = _read_images(spec.test_images)
-        yt = read_idx(spec.test_labels).astype(int) if spec.test_labels else None
+        yt = _read_labels(spec.test_labels) if spec.test_labels else None
+        if yt is not None and len(yt) != len(xt):
+            raise ConfigError(f"data.test_labels has {len(yt)} entries but data.test_images has {len(xt)}")
     else:
         xt, yt = x, y
     return Dataset(x, y, xt, yt, spec.presentation)

@@ -3,7 +3,11 @@
 An engine supplies ``advance(k0, K)``, which simulates integration steps ``k0 .. k0+K-1``
 (and raises :class:`~neurocl.errors.DivergenceError` at the first non-finite step); the loop
 calls it in blocks between the simulation's checkpoints, evaluates the task's metrics at each
-checkpoint, and shows one progress bar in simulated ms.  An engine that cannot be driven step
+checkpoint, and shows one progress bar in simulated ms.  At every checkpoint it first asks
+the task whether the parameters are still in the circuit's sane range (``task.check``, each
+circuit's definition of *diverged*) and raises :class:`~neurocl.errors.DivergenceError` with
+the checkpoint's time when they are not: finite but absurd parameters (a learning rate of
+1e6) do not pass as a result.  An engine that cannot be driven step
 by step from here (the Lava engine runs in a child process) drives a :class:`RunLoop` itself
 through :meth:`RunLoop.advanced` and :meth:`RunLoop.record`.
 """
@@ -14,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from neurocl.errors import DivergenceError
+from neurocl.errors import ConfigError, DivergenceError
 from neurocl.simulation import Simulation, Task, Trajectory
 
 __all__ = ["RunLoop", "run_checkpointed", "progress_bar", "check_finite"]
@@ -35,6 +39,18 @@ def check_finite(arrays, t: float, step: int) -> None:
             raise DivergenceError(name, t, step)
 
 
+def _check_dtype(sim: Simulation, params: dict) -> None:
+    """Last line of defence for ``sim.dtype``: a run path that honours ``"float32"`` holds its
+    parameters in float32; any other refuses before simulating (engines refuse earlier, with
+    their name, where they know their paths)."""
+    if sim.dtype == "float64":
+        return
+    dtypes = sorted({str(np.asarray(v).dtype) for v in params.values()} - {sim.dtype})
+    if dtypes:
+        raise ConfigError(f"simulation.dtype = '{sim.dtype}' is not honoured on this engine's run path (its "
+                          f"parameters are {', '.join(dtypes)}); use dtype = 'float64'")
+
+
 class RunLoop:
     """Checkpoints and progress of one run (thin state).
 
@@ -46,6 +62,7 @@ class RunLoop:
     def __init__(self, sim: Simulation, task: Task, params: dict, progress: bool = False, desc: str = "",
                  sync: Callable[[], None] | None = None):
         self.sim, self.task, self.params, self.sync = sim, task, params, sync
+        _check_dtype(sim, params)
         self.steps = sim.checkpoint_steps()
         self.times: list = []
         self.metrics: dict = {}
@@ -62,9 +79,22 @@ class RunLoop:
         self._bar.update(n_steps * self.sim.dt)
 
     def record(self, k: int) -> None:
-        """Evaluate the metrics after ``k`` integration steps."""
+        """Evaluate the metrics after ``k`` integration steps.
+
+        First ``task.check(params)``: a reason (parameters out of the circuit's sane range)
+        raises :class:`DivergenceError` at time ``k * dt`` (at ``k = 0``, a
+        :class:`~neurocl.errors.ConfigError`: the initial parameters are already out of range).
+        """
         if self.sync is not None:
             self.sync()
+        check = getattr(self.task, "check", None)
+        why = check(self.params) if check is not None else None
+        if why:
+            if k == 0:
+                raise ConfigError(f"the initial parameters are already outside the circuit's sane range: {why} "
+                                  "(lower circuit.init_scale)")
+            raise DivergenceError("the parameters", k * self.sim.dt, k,
+                                  f"left the circuit's sane range ({why}), detected at the checkpoint")
         self.times.append(k * self.sim.dt)
         if self.task.evaluate is None:   # no metrics asked for: parameters only
             return

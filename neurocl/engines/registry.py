@@ -176,6 +176,35 @@ class Engine:
                                f"implemented here: {', '.join(sorted(self.profile_fields)) or 'none'})")
 
     # ------------------------------------------------------------------ running
+    @staticmethod
+    def check_arguments(circuit, rule, phases, task, sim, params=None, profile=None) -> None:
+        """Raise ``TypeError`` (one line naming the argument, what it must be and what it got)
+        for arguments of the wrong type, and ``ConfigError`` for a continuous-time rule without
+        a phase process, before anything is simulated."""
+        from neurocl.hardware.profile import HardwareProfile
+
+        def bad(name, expected, value):
+            raise TypeError(f"Engine.run: {name} must be {expected}, got {type(value).__name__} {value!r:.80}")
+
+        if not isinstance(getattr(circuit, "kind", None), str):
+            bad("circuit", "a circuit (neurocl.circuits, with a 'kind')", circuit)
+        if not isinstance(getattr(rule, "name", None), str) or not hasattr(rule, "time"):
+            bad("rule", "a plasticity rule (neurocl.plasticity, with 'name' and 'time')", rule)
+        if rule.time == "continuous":
+            if phases is None:
+                raise ConfigError(f"Engine.run: rule '{rule.name}' is continuous-time and needs a phase process "
+                                  f"(phases = neurocl.phases.StochasticPhases(...) or Alternating(...)), got None")
+            if not callable(getattr(phases, "schedule", None)):
+                bad("phases", "a phase process (neurocl.phases.StochasticPhases or Alternating)", phases)
+        if not isinstance(task, Task):
+            bad("task", "a neurocl.simulation.Task (e.g. circuit.task(dataset))", task)
+        if not isinstance(sim, Simulation):
+            bad("sim", "a neurocl.simulation.Simulation (e.g. Simulation(dt=1.0, duration=1000.0))", sim)
+        if params is not None and not isinstance(params, dict):
+            bad("params", "None or a dict of arrays (circuit.init_params(rng, replicas))", params)
+        if profile is not None and not isinstance(profile, HardwareProfile):
+            bad("profile", "None or a neurocl.hardware.HardwareProfile (load_profile(name))", profile)
+
     def run(self, circuit, rule, phases, task: Task, sim: Simulation, params: dict | None = None,
             progress: bool = False, desc: str = "", profile=None, **kwargs) -> Trajectory:
         """Simulate ``sim.duration`` ms of learning and evaluate ``task.evaluate`` at checkpoints.
@@ -186,6 +215,7 @@ class Engine:
         specific keywords go to the runner.  Raises :class:`UnsupportedFeatureError` before
         simulating anything this engine does not implement.
         """
+        self.check_arguments(circuit, rule, phases, task, sim, params, profile)
         runner = self.check(circuit, rule, phases, profile)
         return runner(self, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc,
                       profile=profile, **kwargs)

@@ -16,6 +16,7 @@ change; disagreement means third- and higher-order terms matter (large or satura
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -27,8 +28,9 @@ from neurocl.measure.device_noise import sample_device_updates
 from neurocl.measure.exact import rbm_nll
 from neurocl.measure.rbm_hessian import rbm_nll_grad_hessian
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
+from neurocl.validate import positive, positive_int
 
-__all__ = ["TheoryRow", "check_theory", "format_rows"]
+__all__ = ["TheoryRow", "check_theory", "format_rows", "check_arguments"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,23 @@ class TheoryRow:
         return d <= 3 * self.se or d <= 0.1 * abs(self.predicted) or d <= 1e-12
 
 
+def check_arguments(**values) -> None:
+    """Validate check-theory arguments by name: ``n_states``/``states``, ``steps_per_update``,
+    ``replicas``, ``windows``, ``sweeps`` (integers >= 1), ``draws`` (integer >= 2), ``seed``
+    (integer >= 0), ``eta``, ``dt``, ``timeout``, ``time`` (finite numbers > 0)."""
+    for name, value in values.items():
+        if name in ("n_states", "states", "steps_per_update", "replicas", "windows", "sweeps"):
+            positive_int(name, value)
+        elif name == "draws":
+            if positive_int(name, value) < 2:
+                raise ConfigError(f"draws = {value} must be an integer >= 2 (the standard error needs two draws)")
+        elif name == "seed":
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+                raise ConfigError(f"seed = {value!r} must be an integer >= 0")
+        else:
+            positive(name, value)
+
+
 def trajectory_states(config, n_states: int):
     """Replica-0 RBM parameters at ``n_states`` checkpoints of ideal ISD training."""
     if config.circuit.kind != "rbm":
@@ -57,7 +76,9 @@ def trajectory_states(config, n_states: int):
     spec = next((s for s in config.learners if s.rule.name == "isd"), None)
     if spec is None:
         raise ConfigError("check-theory needs an ISD learner in the circuit spec")
-    task = make_task(config.circuit, config.data)
+    n_states = positive_int("states", n_states)
+    sim = config.replace(replicas=1, checkpoints=n_states).simulation
+    task = make_task(config.circuit, config.data, sim)
     snaps = []
 
     def evaluate(params):
@@ -65,14 +86,18 @@ def trajectory_states(config, n_states: int):
         return {}
 
     task.evaluate = evaluate
-    sim = config.replace(replicas=1, checkpoints=n_states).simulation
     get_engine(config.engine).run(config.circuit, spec.rule, spec.phases, task, sim)
     return task.clamp, spec, snaps[1:], sim
 
 
 def check_theory(config, profiles, n_states: int = 6, draws: int = 1000, steps_per_update: int = 50,
                  seed: int = 0) -> list:
-    """One :class:`TheoryRow` per profile and trajectory state."""
+    """One :class:`TheoryRow` per profile and trajectory state.
+
+    ``n_states`` >= 1, ``draws`` >= 2 (the standard error needs two), ``steps_per_update`` >= 1
+    and ``seed`` >= 0 are checked first (:class:`ConfigError` naming the argument).
+    """
+    check_arguments(n_states=n_states, draws=draws, steps_per_update=steps_per_update, seed=seed)
     data, spec, states, sim = trajectory_states(config, n_states)
     scale = spec.rule.learning_rate * sim.dt * steps_per_update
     b_phase = spec.phases.b

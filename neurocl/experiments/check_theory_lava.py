@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocl.errors import ConfigError
 from neurocl.hardware.device import device_update, draw_device_params
 from neurocl.measure.exact import rbm_nll
 from neurocl.measure.rbm_hessian import rbm_nll_grad_hessian
@@ -104,8 +105,18 @@ def check_theory_lava(config, profile, *, n_states: int = 4, replicas: int = 8, 
     time (the circuit's own rate may be below what 8-bit learning can represent);
     ``profile`` is the hardware profile whose prediction is checked (``loihi2``).
     """
+    from neurocl.experiments.check_theory import check_arguments, trajectory_states
+
+    check_arguments(n_states=n_states, replicas=replicas, windows=windows, sweeps=sweeps, eta=eta, dt=dt,
+                    seed=seed, timeout=timeout)
+    from neurocl.validate import positive_int
+
+    positive_int("draws", draws)
+    if windows < 2:
+        raise ConfigError(f"windows = {windows} must be an integer >= 2 (the standard errors are over windows)")
+    if tag not in ("fixed_pt", "floating_pt"):
+        raise ConfigError(f"tag = {tag!r} is not one of ['fixed_pt', 'floating_pt']")
     from neurocl.engines.lava import ideal_isd_steps, learning_window
-    from neurocl.experiments.check_theory import trajectory_states
 
     data, spec, states, sim = trajectory_states(config, n_states)
     nv, nh = config.circuit.n_visible, config.circuit.n_hidden

@@ -20,13 +20,21 @@ from neurocl.errors import ConfigError, UnsupportedFeatureError
 __all__ = ["deploy_run", "DEPLOYERS"]
 
 
-def _learner_dirs(results: Path, learner: str | None):
-    dirs = sorted(p.parent for p in results.glob("*/weights.npz"))
-    if learner:
-        dirs = [d for d in dirs if d.name == learner]
-    if not dirs:
-        raise ConfigError(f"{results}: no <learner>/weights.npz" + (f" for learner '{learner}'" if learner else ""))
-    return dirs
+def _learners(config, results: Path, learner: str | None) -> list:
+    """The learners of ``config`` (the run's own, never stale folders), each with its
+    ``weights.npz`` (missing: :class:`ConfigError` naming the file)."""
+    labels = [s.label for s in config.learners]
+    if learner is not None:
+        if learner not in labels:
+            raise ConfigError(f"--learner {learner!r}: {results} has no such learner (its config.toml names: "
+                              f"{', '.join(labels)})")
+        labels = [learner]
+    for label in labels:
+        path = results / label / "weights.npz"
+        if not path.is_file():
+            raise ConfigError(f"{path}: missing (learner '{label}' of {results} did not finish; "
+                              f"`neurocl run --resume` completes the run)")
+    return [results / label for label in labels]
 
 
 def _deploy_rbm(circuit, p, data, config, *, tag, profile, sweeps, timeout) -> dict:
@@ -63,16 +71,19 @@ def deploy_run(results, target: str = "lava", tag: str = "fixed_pt", learner: st
     """One row ``{"learner", "metric", "unit", "emulator", "float", "detail"}`` per learner of
     ``results``.  ``profile`` (a name, a TOML path or a :class:`~neurocl.hardware.HardwareProfile`):
     the device whose ``weight_scale`` sets the ``fixed_pt`` weight grid of an RBM."""
-    from neurocl.config import load_config
-    from neurocl.data import load_dataset
+    from neurocl.experiments.run import check_complete, load_weights, read_results_config
+    from neurocl.experiments.tasks import check_task_cost, load_data
     from neurocl.hardware import load_profile
+    from neurocl.validate import positive, positive_int
 
     if target != "lava":
         raise UnsupportedFeatureError(target, "deployment (targets: lava)")
+    if tag not in ("fixed_pt", "floating_pt"):
+        raise ConfigError(f"tag = {tag!r} is not one of ['fixed_pt', 'floating_pt']")
+    sweeps = positive_int("sweeps", sweeps)
+    timeout = positive("timeout", timeout)
     results = Path(results)
-    if not (results / "config.toml").is_file():
-        raise ConfigError(f"{results}: not a results directory (no config.toml); run `neurocl run` first")
-    config = load_config(results / "config.toml")
+    config = read_results_config(results)
     circuit = config.circuit
     deploy = DEPLOYERS.get(circuit.kind)
     if deploy is None:
@@ -80,10 +91,13 @@ def deploy_run(results, target: str = "lava", tag: str = "fixed_pt", learner: st
                                               f"{', '.join(sorted(DEPLOYERS))})")
     if isinstance(profile, (str, Path)):
         profile = load_profile(profile)
-    data = load_dataset(config.data)
+    dirs = _learners(config, results, learner)
+    weights = {d: load_weights(d / "weights.npz", circuit) for d in dirs}
+    check_complete(results)
+    check_task_cost(circuit, config.data)
+    data = load_data(config.data)
     rows = []
-    for d in _learner_dirs(results, learner):
-        p = {k: v for k, v in np.load(d / "weights.npz").items() if not k.endswith("_all")}
-        row = deploy(circuit, p, data, config, tag=tag, profile=profile, sweeps=sweeps, timeout=timeout)
+    for d in dirs:
+        row = deploy(circuit, weights[d], data, config, tag=tag, profile=profile, sweeps=sweeps, timeout=timeout)
         rows.append({"learner": d.name, **row})
     return rows

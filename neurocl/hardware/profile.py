@@ -17,7 +17,7 @@ from pathlib import Path
 
 from neurocl.errors import ConfigError
 from neurocl.schema import build, init_fields
-from neurocl.validate import non_negative, one_of, positive, positive_int
+from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
 
 __all__ = ["HardwareProfile", "load_profile", "shipped_profiles", "PROFILES_DIR"]
 
@@ -29,7 +29,7 @@ PROFILES_DIR = Path(__file__).resolve().parent.parent.parent / "hardware_profile
 
 def _finite_or_inf(name, v):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-        raise ConfigError(f"{name} must be a number, got {v!r}")
+        raise ConfigError(f"{name} = {v!r} must be a number")
     return float(v)
 
 
@@ -99,6 +99,7 @@ class HardwareProfile:
     weight_scale: float = 1.0
 
     def __post_init__(self):
+        check_fields(self)
         lo = _finite_or_inf("w_min", self.w_min)
         hi = _finite_or_inf("w_max", self.w_max)
         if not lo < hi:
@@ -168,9 +169,13 @@ def load_profile(name_or_path) -> HardwareProfile:
         raise ConfigError(f"profile {str(name_or_path)!r} is neither a shipped profile "
                           f"({', '.join(shipped)}) nor a file")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {exc.start}); expected a TOML profile") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     raw.setdefault("name", path.stem)
     try:
         return build(HardwareProfile, raw, "profile")

@@ -77,6 +77,11 @@ class Brian2Engine(Engine):
             raise UnsupportedFeatureError(self.name, f"spiking units on circuit '{circuit.kind}' (neural sampling "
                                                      "needs layers of conditionally independent units)")
 
+    def check_dtype(self, sim: Simulation) -> None:
+        """Brian2 computes in float64: ``sim.dtype = "float32"`` is refused, not ignored."""
+        if sim.dtype != "float64":
+            raise UnsupportedFeatureError(self.name, f"dtype = '{sim.dtype}' (Brian2 runs float64)")
+
     def check_phases(self, phases) -> None:
         """The base checks, then the phase length code itself (gamma laws: integer shape <= 16)."""
         super().check_phases(phases)
@@ -92,6 +97,7 @@ class Brian2Engine(Engine):
         if circuit.kind not in BUILDERS:
             raise UnsupportedFeatureError(self.name, f"free running of circuit '{circuit.kind}'")
         self.check_units(circuit)
+        self.check_dtype(sim)
         task = Task(clamp=np.zeros((1, len(data_columns(circuit)))))
         net = Brian2Network(circuit, ISD(1.0), None, task, sim, self.options, None, params)
         return net.sample(burn_in)
@@ -106,6 +112,7 @@ def run_isd(engine, circuit, rule, phases, task, sim, *, params=None, progress=F
     (``record`` ms at the start and at the end).  Fully connected Boltzmann machines run
     ideal weights only (device noise would break ``W = W^T``).
     """
+    engine.check_dtype(sim)
     check_task(circuit, task)
     net = Brian2Network(circuit, rule, phases, task, sim, engine.options, profile, params)
     return net.run(progress, desc)

@@ -14,7 +14,7 @@ from neurocl.engines.registry import Engine, register
 from neurocl.errors import UnsupportedFeatureError
 from neurocl.hardware.profile import LABEL_FIELDS, HardwareProfile
 from neurocl.schema import init_fields
-from neurocl.validate import one_of
+from neurocl.validate import check_fields, one_of
 
 __all__ = ["NumpyEngine", "NumpyOptions"]
 
@@ -35,6 +35,7 @@ class NumpyOptions:
     kernel: str = "auto"
 
     def __post_init__(self):
+        check_fields(self)
         one_of("kernel", self.kernel, {"auto", "reference", "fused", "event"})
 
 
@@ -50,7 +51,15 @@ class NumpyEngine(Engine):
         """Free-running samples of the data layer, ``(n_steps, R, n_data)`` (Glauber units)."""
         if circuit.dynamics != "glauber":
             raise UnsupportedFeatureError(self.name, f"free running of circuit '{circuit.kind}' (binary units only)")
+        _refuse_float32(self, sim, "free running")
         return free_run_glauber(circuit, params, sim, burn_in)
+
+
+def _refuse_float32(engine, sim, path: str) -> None:
+    """``sim.dtype = "float32"`` is honoured by the fused RBM kernels only: refuse it elsewhere."""
+    if sim.dtype != "float64":
+        raise UnsupportedFeatureError(engine.name, f"dtype = '{sim.dtype}' on {path} (it computes in float64; "
+                                                   "only the fused RBM kernels run float32)")
 
 
 def _initial(circuit, sim, params):
@@ -65,7 +74,11 @@ def _initial(circuit, sim, params):
 def run_continuous(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="",
                    profile=None):
     """Continuous-time learning: a fused kernel where the options and circuit allow, else the
-    reference path (``STEPPERS[circuit.dynamics]`` + ``LEARNERS[rule.name]``)."""
+    reference path (``STEPPERS[circuit.dynamics]`` + ``LEARNERS[rule.name]``).
+
+    ``sim.dtype = "float32"`` runs on the fused kernels that declare ``float32 = True`` (the
+    RBM kernels); on any other path it raises :class:`UnsupportedFeatureError` before simulating.
+    """
     kernel = engine.options.kernel
     params, rng, rng_init = _initial(circuit, sim, params)
     fused = FUSED.get(circuit.kind) if circuit.kind in FUSED else None
@@ -75,13 +88,18 @@ def run_continuous(engine, circuit, rule, phases, task, sim, *, params=None, pro
         why = "a hardware profile" if not ideal else f"rule '{rule.name}' on circuit '{circuit.kind}'"
         raise UnsupportedFeatureError(f"{engine.name} (kernel = '{kernel}')", why)
     if usable and kernel != "reference":
+        if not getattr(fused, "float32", False):
+            _refuse_float32(engine, sim, f"the fused kernel of circuit '{circuit.kind}'")
         return fused(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, kernel)
     STEPPERS[circuit.dynamics]  # ConfigError naming the dynamics if none is registered
+    _refuse_float32(engine, sim, "the reference path " + (f"(hardware profile '{profile.name}')" if not ideal else
+                                                          f"(rule '{rule.name}' on circuit '{circuit.kind}')"))
     return run_reference(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, profile)
 
 
 @NumpyEngine.runner(circuits=("rbm",), rules=("cdk", "pcd"), profiles=False)
 def run_discrete(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
-    """CD-k / PCD: one minibatch update per ``dt`` (ideal weights)."""
+    """CD-k / PCD: one minibatch update per ``dt`` (ideal weights, float64)."""
+    _refuse_float32(engine, sim, f"rule '{rule.name}'")
     params, rng, _ = _initial(circuit, sim, params)
     return run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress, desc)

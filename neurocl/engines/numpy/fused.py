@@ -3,7 +3,9 @@
 :data:`FUSED` maps a circuit kind to its fused runner; :data:`KERNEL_RULES` the rule names the
 kernels implement (and their id inside the kernels).  The engine uses a fused runner when one
 is registered for the circuit, the rule is in :data:`KERNEL_RULES`, the runner accepts the
-circuit (``eligible``) and the weights are ideal (profiles run on the reference path).
+circuit (``eligible``) and the weights are ideal (profiles run on the reference path).  A
+fused runner's ``float32`` attribute says whether it honours ``Simulation.dtype = "float32"``
+(the RBM kernels do; the Hopfield kernel computes in float64, and the engine refuses float32).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def run_rbm_fused(circuit, rule, phases, task, sim, params, rng, rng_init, progr
 
 
 run_rbm_fused.eligible = _eligible_rbm
+run_rbm_fused.float32 = True
 
 
 @FUSED.register("hopfield")
@@ -157,3 +160,4 @@ def _eligible_hopfield(circuit, rule, kernel):
 
 
 run_hopfield_fused.eligible = _eligible_hopfield
+run_hopfield_fused.float32 = False
