@@ -27,6 +27,7 @@ __all__ = [
     "TwoPhase",
     "CDk",
     "PCD",
+    "OnlineSGD",
     "RULES",
     "isd_weight",
     "isd_estimate",
@@ -141,6 +142,23 @@ class TwoPhase:
         object.__setattr__(self, "learning_rate", positive("learning_rate", self.learning_rate))
         if self.decay_time is not None:
             object.__setattr__(self, "decay_time", positive("decay_time", self.decay_time))
+
+
+@RULES.register
+@dataclass(frozen=True)
+class OnlineSGD:
+    """Online stochastic gradient descent on the full loss, one fresh sample per step
+    (discrete time, no phases): the reference of view-based circuits (paper 001), with per-step
+    rate ``learning_rate`` (``tau``; the limit time is ``t = steps / N``)."""
+
+    learning_rate: float
+
+    name = "sgd"
+    time = "discrete"
+
+    def __post_init__(self):
+        check_fields(self)
+        object.__setattr__(self, "learning_rate", positive("learning_rate", self.learning_rate))
 
 
 @RULES.register

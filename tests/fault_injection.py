@@ -311,8 +311,7 @@ def cases() -> list:
                                      '"simulation.seed" = [2]\n', "s.toml": GOOD})),
         Case("sweep key in grid and overrides", ["sweep", "{d}/w.toml", "--out", "{d}/sw"], ["simulation.seed"],
              file_setup(**{"w.toml": 'name = "w"\nbase = "s.toml"\n[grid]\n"simulation.seed" = [0, 1]\n'
-                                     '[overrides]\n"simulation.seed" = 3\n', "s.toml": GOOD}),
-             needs="sweep validation (a key both in [grid] and [overrides])"),
+                                     '[overrides]\n"simulation.seed" = 3\n', "s.toml": GOOD})),
         Case("sweep unreachable scheduler",
              ["sweep", "{d}/w.toml", "--out", "{d}/sw", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
              ["127.0.0.1:9"],

@@ -108,3 +108,21 @@ def test_online_sgd_concentrates_on_the_ode():
         se = sim_x.std(1, ddof=1) / np.sqrt(sim_x.shape[1])
         assert np.all(np.abs(mean - ode_x) <= 4 * se + mc + 0.01), np.abs(mean - ode_x).max()
     assert odes[0].M[-1].max() > 0.3          # features are being learned in this window
+
+
+def test_spec_runs_through_the_registries(tmp_path):
+    """circuits/two_branch.toml (shortened) runs with `neurocl run`: both learners, overlaps
+    recorded, the ISD learner's phases from the phase process."""
+    from pathlib import Path
+
+    from neurocl.cli import main
+
+    spec = Path(__file__).resolve().parent.parent / "circuits" / "two_branch.toml"
+    text = spec.read_text().replace("N = 1000 ", "N = 200 ").replace("duration = 10000.0", "duration = 600.0")
+    small = tmp_path / "tb.toml"
+    small.write_text(text)
+    assert main(["run", str(small), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    for learner in ("sgd", "isd"):
+        rows = (tmp_path / "out" / learner / "metrics.csv").read_text().splitlines()
+        assert rows[0].startswith("time_ms,replica,feature_cosine_mean")
+        assert len(rows) == 1 + 11 * 4

@@ -45,7 +45,7 @@ from neurocl.circuits.base import CIRCUITS
 from neurocl.errors import ConfigError
 from neurocl.schema import Registry
 from neurocl.simulation import Task
-from neurocl.validate import non_negative, one_of, positive, positive_int
+from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
 
 __all__ = ["TwoBranch", "ACTIVATIONS", "FEATURE_LAWS", "output_errors", "sample_features", "sample_views",
            "overlaps", "frame"]
@@ -168,6 +168,10 @@ def loss_value(h: np.ndarray, activation: str, lam: float) -> np.ndarray:
     return total / (A * (A - 1))
 
 
+#: squared weight norm per unit (``Q_ii``) beyond which a run counts as diverged
+MAX_NORM = 1e4
+
+
 # ----------------------------------------------------------------------------- the description
 @CIRCUITS.register
 @dataclass(frozen=True)
@@ -221,6 +225,7 @@ class TwoBranch:
     summary_panel = None
 
     def __post_init__(self):
+        check_fields(self)
         for name in ("N", "K", "d1", "views"):
             object.__setattr__(self, name, positive_int(name, getattr(self, name)))
         if self.views < 2:
@@ -280,4 +285,12 @@ class TwoBranch:
             return {"feature_cosine_mean": cos.max(-2).mean(-1), "overlap_max": np.abs(M).max((-1, -2)),
                     "weight_norm_mean": np.diagonal(Q, axis1=-2, axis2=-1).mean(-1)}
 
-        return Task(clamp=np.zeros((0, self.N)), evaluate=evaluate)
+        def check(p):
+            """Diverged: a unit's squared weight norm ``Q_ii`` above ``MAX_NORM`` (with weight
+            decay ``mu > 0`` the norms settle at O(1); 1e4 means the update has run away)."""
+            q = np.diagonal(overlaps(p["W"], p["U"])[1], axis1=-2, axis2=-1)
+            if not np.all(np.isfinite(q)) or q.max() > MAX_NORM:
+                return f"max Q_ii = {q.max():.3g} > {MAX_NORM:g} (weight norm ran away)"
+            return None
+
+        return Task(clamp=np.zeros((0, self.N)), evaluate=evaluate, check=check)

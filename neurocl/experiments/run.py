@@ -169,6 +169,14 @@ def _check_learner_label(label: str) -> None:
                           f"folder name (no '/', not {sorted(RESULT_FILES)})")
 
 
+def metric_unit(metric: str) -> str:
+    """The unit a metric's name states: ``*_nats`` -> ``(nats)``, ``*_pct`` -> ``(%)``, anything
+    else is dimensionless (cosines, overlaps)."""
+    if metric.endswith("_nats"):
+        return "(nats)"
+    return "(%)" if metric.endswith("_pct") else "(dimensionless)"
+
+
 def main_metric(circuit) -> str:
     """The metric a run reports first (the circuit's ``main_metric``)."""
     return circuit.main_metric
@@ -501,7 +509,7 @@ def summarise(config, out, curves: dict, params_by_label: dict, echo=print, refe
     metric = main_metric(config.circuit)
     _summary_figure(config, curves, params_by_label, metric, out / "summary.png", reference)
     if echo is not None:
-        unit = "(nats)" if metric.endswith("nats") else "(%)"
+        unit = metric_unit(metric)
         R = len(next(iter(curves.values()))[1][0])
         echo(f"{metric} at checkpoints" + (f", mean +- standard error over {R} replicas:" if R > 1 else ":"))
         echo(format_table(curves, metric, unit))

@@ -140,6 +140,9 @@ def load_sweep(path) -> SweepSpec:
     grid = raw["grid"]
     if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
         raise ConfigError(f"{path}: [grid] must map dotted keys to non-empty lists")
+    both = sorted(set(grid) & set(overrides))
+    if both:   # the grid would silently override the override (or the reverse): ambiguous
+        raise ConfigError(f"{path}: '{both[0]}' is both in [grid] and in [overrides]; keep it in one of them")
     spec = SweepSpec(name, base, overrides, grid, str(path))
     for point in expand(spec):
         parse_config(point, f"{path} (grid point)")

@@ -9,6 +9,7 @@ import numpy as np
 from neurocl.engines.numpy.discrete import run_contrastive_divergence
 from neurocl.engines.numpy.fused import FUSED, KERNEL_RULES
 from neurocl.engines.numpy.learners import LEARNERS
+from neurocl.engines.numpy.two_branch import run_two_branch
 from neurocl.engines.numpy.reference import STEPPERS, free_run_glauber, run_reference
 from neurocl.engines.registry import Engine, register
 from neurocl.errors import UnsupportedFeatureError
@@ -103,3 +104,11 @@ def run_discrete(engine, circuit, rule, phases, task, sim, *, params=None, progr
     _refuse_float32(engine, sim, f"rule '{rule.name}'")
     params, rng, _ = _initial(circuit, sim, params)
     return run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress, desc)
+
+
+@NumpyEngine.runner(circuits=("two_branch",), rules=("sgd", "isd"), profiles=False)
+def run_view_based(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
+    """Two-branch / multi-view circuits: online SGD or always-on ISD (``.two_branch``)."""
+    if sim.dtype != "float64":
+        raise UnsupportedFeatureError(engine.name, f"dtype = '{sim.dtype}' on circuit '{circuit.kind}' (float64 only)")
+    return run_two_branch(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc)
