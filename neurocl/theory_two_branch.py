@@ -58,7 +58,7 @@ import numpy as np
 from neurocl.circuits.two_branch import output_errors, sample_features, view_noise_factor
 
 __all__ = ["BaseSamples", "draw_base", "overlap_drift", "solve_ode", "mc_error", "growth_matrix",
-           "growth_rate", "OdeSolution"]
+           "growth_rate", "OdeSolution", "gradient_second_moment"]
 
 
 @dataclass(frozen=True)
@@ -189,3 +189,18 @@ def growth_rate(model, Q: np.ndarray, tau: float, n_mc: int = 50000, seed: int =
     means a feature is learned from an uninformative start."""
     base = draw_base(model, n_mc, np.random.default_rng(seed))
     return float(np.linalg.eigvals(growth_matrix(model, Q, base, tau)).real.max())
+
+
+def gradient_second_moment(model, M: np.ndarray, Q: np.ndarray, base: BaseSamples, b: float | None = None) -> float:
+    """``E |G|_F^2`` of one sample's loss gradient ``G = N^-1/2 sum_k x^(k) e^(k)T`` (w.r.t.
+    ``W``), in the limit ``N -> infinity``: ``tr sum_{k,l} (1 + s^2 R_kl) E[e^(k) e^(l)T]`` (the
+    trace of the ODE's second-order term; ``x^(k)T x^(l) / N -> 1 + s^2 R_kl``).  The mean
+    gradient's squared norm is ``O(1/N)``, so this is the gradient's total variance (paper 001's
+    "negatively correlated view noise lowers the gradient variance": ``R_12 = rho`` enters here).
+    ``b`` set: the ISD estimator's (``M+/b + M-/(1-b)``, attraction and decorrelation terms)."""
+    h, _ = _fields(model, M, Q, base)
+    if b is None:
+        return float(np.trace(_second_order(model, output_errors(h, model.activation, model.lam))))
+    e_att = output_errors(h, model.activation, model.lam, "attract")
+    e_dec = output_errors(h, model.activation, model.lam, "decorrelate")
+    return float(np.trace(_second_order(model, e_att)) / b + np.trace(_second_order(model, e_dec)) / (1.0 - b))
