@@ -31,8 +31,8 @@ def _parse_bytes(text: str) -> int:
         value = float(number) * _SUFFIX[unit]
     except ValueError:
         raise ConfigError(f"NEUROCL_MEMORY_BUDGET = {text!r} is not a size in bytes (e.g. 4G)") from None
-    if not value > 0:
-        raise ConfigError(f"NEUROCL_MEMORY_BUDGET = {text!r} must be > 0")
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"NEUROCL_MEMORY_BUDGET = {text!r} must be a finite size > 0 (e.g. 4G)")
     return int(value)
 
 

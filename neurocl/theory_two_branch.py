@@ -83,8 +83,12 @@ def draw_base(model, n: int, rng: np.random.Generator) -> BaseSamples:
 
 
 def _sqrt_psd(S: np.ndarray) -> np.ndarray:
+    """The symmetric square root ``V sqrt(w) V^T`` of a PSD matrix: any ``L`` with ``L L^T = S``
+    gives the same Gaussian law, but only this one is continuous in ``S`` (eigenvectors of a
+    nearly degenerate ``S`` rotate abruptly, which would make the ODE's right-hand side jump
+    under common random numbers)."""
     w, V = np.linalg.eigh(0.5 * (S + S.T))
-    return V * np.sqrt(np.clip(w, 0.0, None))
+    return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
 
 
 def _fields(model, M, Q, base):

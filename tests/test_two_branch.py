@@ -152,3 +152,33 @@ def test_gradient_second_moment_matches_monte_carlo_at_fixed_weights():
         G2 = np.einsum("nki,nli,nkl->n", e, e, X @ np.swapaxes(X, 1, 2)) / m.N   # |sum_k x^k e^kT|^2 / N
         theory = gradient_second_moment(m, M0, Q0, draw_base(m, 20000, np.random.default_rng(5)), b)
         assert abs(G2.mean() - theory) < 4 * G2.std() / np.sqrt(len(G2)) + 0.01 * theory, (rho, b, G2.mean(), theory)
+
+
+def test_trajectory_does_not_depend_on_the_checkpoints_and_rules_start_alike():
+    """Same seed: identical final weights whatever the checkpoint count; SGD and ISD learners
+    start from the same frame and weights (the phase table uses its own stream)."""
+    from neurocl.engines import Simulation, get_engine
+    from neurocl.phases import Exponential, StochasticPhases
+    from neurocl.plasticity import ISD, OnlineSGD
+
+    m = TwoBranch(N=200, K=2, d1=2)
+    eng = get_engine("numpy")
+    w = [eng.run(m, OnlineSGD(1.0), None, m.task(), Simulation(dt=1.0, duration=300.0, replicas=2, seed=0,
+                                                                checkpoints=c)).params["W"] for c in (10, 3)]
+    np.testing.assert_array_equal(w[0], w[1])
+    first = {}
+    for rule, phases in ((OnlineSGD(1.0), None), (ISD(1.0), StochasticPhases(0.5, Exponential(5.0)))):
+        task = m.task()
+        task.evaluate = lambda p, rule=rule: first.setdefault(rule.name, p["W"].copy()) is None or {}
+        eng.run(m, rule, phases, task, Simulation(dt=1.0, duration=100.0, replicas=2, seed=0, checkpoints=1))
+    np.testing.assert_array_equal(first["sgd"], first["isd"])
+
+
+def test_two_branch_refuses_other_data_and_too_small_N():
+    from neurocl.data import DataSpec
+    from neurocl.experiments.tasks import make_task
+
+    with pytest.raises(ConfigError, match="sphere"):
+        make_task(TwoBranch(N=64, K=2, d1=2), DataSpec("digits"))
+    with pytest.raises(ConfigError, match="d1 \\+ K"):
+        TwoBranch(N=3, K=2, d1=2)

@@ -230,8 +230,8 @@ class TwoBranch:
             object.__setattr__(self, name, positive_int(name, getattr(self, name)))
         if self.views < 2:
             raise ConfigError(f"views = {self.views} must be >= 2")
-        if self.d1 >= self.N:
-            raise ConfigError(f"d1 = {self.d1} must be < N = {self.N}")
+        if self.d1 + self.K > self.N:
+            raise ConfigError(f"d1 + K = {self.d1 + self.K} must be <= N = {self.N} (weights need room outside span(U))")
         one_of("activation", self.activation, set(ACTIVATIONS))
         one_of("feature_law", self.feature_law, set(FEATURE_LAWS))
         for name in ("s", "lam", "mu", "init_noise"):
@@ -248,6 +248,12 @@ class TwoBranch:
     @property
     def n_synapses(self) -> int:
         return self.N * self.K
+
+    def init_params(self, rng: np.random.Generator, replicas: int = 1) -> dict:
+        """Arrays of the parameter shapes, ``W`` (R, N, K) and the frame ``U`` (R, N, d1), at
+        zero (the runner draws the frame and the weights with :meth:`init_weights`; results
+        readers use these shapes)."""
+        return {"W": np.zeros((replicas, self.N, self.K)), "U": np.zeros((replicas, self.N, self.d1))}
 
     def initial_overlaps(self, rng: np.random.Generator):
         """``(M0, Q0)``: ``M0 = init_overlap + init_noise * N(0, 1)``, ``Q0`` with diagonal
@@ -277,6 +283,9 @@ class TwoBranch:
         ``feature_cosine_mean`` (mean over features of the best unit's cosine
         ``|M_ij| / sqrt(Q_ii)``, dimensionless in [0, 1]), ``overlap_max`` (largest ``|M_ij|``)
         and ``weight_norm_mean`` (mean ``Q_ii``)."""
+
+        if data is not None and np.size(data.x):
+            raise ConfigError("a two_branch circuit learns from the sphere model it generates: use [data] name = \"sphere\"")
 
         def evaluate(p):
             M, Q = overlaps(p["W"], p["U"])

@@ -140,9 +140,10 @@ def load_sweep(path) -> SweepSpec:
     grid = raw["grid"]
     if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
         raise ConfigError(f"{path}: [grid] must map dotted keys to non-empty lists")
-    both = sorted(set(grid) & set(overrides))
-    if both:   # the grid would silently override the override (or the reverse): ambiguous
-        raise ConfigError(f"{path}: '{both[0]}' is both in [grid] and in [overrides]; keep it in one of them")
+    both = sorted(g for g in grid for o in overrides if g == o or g.startswith(o + ".") or o.startswith(g + "."))
+    if both:   # one would silently replace the other (also a table and a key inside it): ambiguous
+        raise ConfigError(f"{path}: '{both[0]}' is both in [grid] and in [overrides] (or one contains the "
+                          "other); keep it in one of them")
     spec = SweepSpec(name, base, overrides, grid, str(path))
     for point in expand(spec):
         parse_config(point, f"{path} (grid point)")
