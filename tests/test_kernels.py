@@ -58,3 +58,19 @@ def test_discrete_time_references_learn_bas3(rule):
                                    Simulation(dt=1.0, duration=2000.0, replicas=3, checkpoints=2))
     kl = traj.metrics["kl_nats"]
     assert kl[0].mean() > 3.5 and kl[-1].mean() < 2.5, kl
+
+
+def test_kernel_refusal_comes_before_any_learner_runs(tmp_path, capsys):
+    """bas3 lists ISD then TwoPhase; the event kernel cannot run TwoPhase: `neurocl run` refuses
+    at once (the runner's preflight), before the ISD learner simulates or anything is written."""
+    from pathlib import Path
+
+    from neurocl.cli import main
+
+    spec = (Path(__file__).resolve().parent.parent / "circuits" / "bas3.toml").read_text()
+    bad = tmp_path / "bas3_event.toml"
+    bad.write_text(spec.replace('engine = "numpy"', 'engine = { name = "numpy", kernel = "event" }'))
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out), "--no-progress"]) == 2
+    assert "event kernel" in capsys.readouterr().err
+    assert not (out / "isd").exists()

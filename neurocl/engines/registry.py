@@ -136,9 +136,11 @@ class Engine:
     def can_run(self, circuit_kind: str, rule_name: str) -> bool:
         return (circuit_kind, rule_name) in self.runners
 
-    def check(self, circuit, rule, phases=None, profile=None) -> Callable:
+    def check(self, circuit, rule, phases=None, profile=None, sim=None) -> Callable:
         """The runner for this combination, or :class:`UnsupportedFeatureError` naming what is
-        missing: the (circuit, rule) pair, the phase process or law, a profile field."""
+        missing: the (circuit, rule) pair, the phase process or law, a profile field; with
+        ``sim``, also what the runner's ``preflight(engine, circuit, rule, phases, profile, sim)``
+        refuses (e.g. a dtype or kernel the chosen path does not honour)."""
         key = (circuit.kind, rule.name)
         if key not in self.runners:
             kinds = sorted({r for c, r in self.runners if c == circuit.kind})
@@ -152,7 +154,11 @@ class Engine:
                 raise UnsupportedFeatureError(self.name, f"hardware profiles with rule '{rule.name}' on circuit "
                                                          f"'{circuit.kind}' (profile '{profile.name}')")
             self.check_profile(profile, circuit)
-        return self.runners[key]
+        runner = self.runners[key]
+        preflight = getattr(runner, "preflight", None)
+        if preflight is not None and sim is not None:
+            preflight(self, circuit, rule, phases, profile, sim)
+        return runner
 
     def check_phases(self, phases) -> None:
         """Raise unless the phase process and its length law are implemented here."""
@@ -216,7 +222,7 @@ class Engine:
         simulating anything this engine does not implement.
         """
         self.check_arguments(circuit, rule, phases, task, sim, params, profile)
-        runner = self.check(circuit, rule, phases, profile)
+        runner = self.check(circuit, rule, phases, profile, sim)
         return runner(self, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc,
                       profile=profile, **kwargs)
 

@@ -451,7 +451,7 @@ def run(config, out_dir, progress: bool = True, echo=print, overwrite: bool = Fa
     engine = get_engine(config.engine, **config.engine_options)
     profile = config.hardware()
     for spec in config.learners:   # every learner is checked before anything is simulated
-        engine.check(config.circuit, spec.rule, spec.phases, profile)
+        engine.check(config.circuit, spec.rule, spec.phases, profile, config.simulation)
     _preflight(config, engine)
     task = make_task(config.circuit, config.data, config.simulation)
     if action == "overwrite":

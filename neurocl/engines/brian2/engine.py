@@ -66,9 +66,11 @@ class Brian2Engine(Engine):
     #: layers of conditionally independent units updated together
     spiking_circuits = frozenset({"rbm"})
 
-    def check(self, circuit, rule, phases=None, profile=None):
-        runner = super().check(circuit, rule, phases, profile)
+    def check(self, circuit, rule, phases=None, profile=None, sim=None):
+        runner = super().check(circuit, rule, phases, profile, sim)
         self.check_units(circuit)
+        if sim is not None:
+            self.check_dtype(sim)
         return runner
 
     def check_units(self, circuit) -> None:

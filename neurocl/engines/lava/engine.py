@@ -89,8 +89,8 @@ class LavaEngine(Engine):
     def _label(self) -> str:
         return f"{self.name} (tag = '{self.options.tag}')"
 
-    def check(self, circuit, rule, phases=None, profile=None):
-        runner = super().check(circuit, rule, phases, profile)
+    def check(self, circuit, rule, phases=None, profile=None, sim=None):
+        runner = super().check(circuit, rule, phases, profile, sim)
         if self.options.tag == "fixed_pt" and (profile is None or profile.is_ideal):
             raise UnsupportedFeatureError(
                 self._label, "the ideal profile (real-valued weights): fixed_pt weights live on Loihi 2's "

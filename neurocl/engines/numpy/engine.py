@@ -80,35 +80,55 @@ def run_continuous(engine, circuit, rule, phases, task, sim, *, params=None, pro
     ``sim.dtype = "float32"`` runs on the fused kernels that declare ``float32 = True`` (the
     RBM kernels); on any other path it raises :class:`UnsupportedFeatureError` before simulating.
     """
-    kernel = engine.options.kernel
+    fused = choose_path(engine, circuit, rule, phases, profile, sim)
     params, rng, rng_init = _initial(circuit, sim, params)
+    if fused is not None:
+        return fused(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, engine.options.kernel)
+    return run_reference(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, profile)
+
+
+def choose_path(engine, circuit, rule, phases, profile, sim):
+    """The fused runner :func:`run_continuous` will use (``None``: the reference path), or
+    :class:`UnsupportedFeatureError` for a kernel option or dtype the path cannot honour; runs
+    as the runner's ``preflight``, so ``neurocl run`` refuses before any learner simulates."""
+    kernel = engine.options.kernel
     fused = FUSED.get(circuit.kind) if circuit.kind in FUSED else None
     ideal = profile is None or profile.is_ideal
     usable = (fused is not None and rule.name in KERNEL_RULES and ideal and fused.eligible(circuit, rule, kernel))
     if kernel in ("fused", "event") and not usable:
         why = "a hardware profile" if not ideal else f"rule '{rule.name}' on circuit '{circuit.kind}'"
         raise UnsupportedFeatureError(f"{engine.name} (kernel = '{kernel}')", why)
+    if kernel == "event" and not (rule.name == "isd" and rule.mean_field):
+        raise UnsupportedFeatureError("numpy (event kernel)", f"rule {rule!r}")
     if usable and kernel != "reference":
         if not getattr(fused, "float32", False):
             _refuse_float32(engine, sim, f"the fused kernel of circuit '{circuit.kind}'")
-        return fused(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, kernel)
+        return fused
     STEPPERS[circuit.dynamics]  # ConfigError naming the dynamics if none is registered
     _refuse_float32(engine, sim, "the reference path " + (f"(hardware profile '{profile.name}')" if not ideal else
                                                           f"(rule '{rule.name}' on circuit '{circuit.kind}')"))
-    return run_reference(circuit, rule, phases, task, sim, params, rng, rng_init, progress, desc, profile)
+    return None
+
+
+run_continuous.preflight = choose_path
 
 
 @NumpyEngine.runner(circuits=("rbm",), rules=("cdk", "pcd"), profiles=False)
 def run_discrete(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
     """CD-k / PCD: one minibatch update per ``dt`` (ideal weights, float64)."""
-    _refuse_float32(engine, sim, f"rule '{rule.name}'")
     params, rng, _ = _initial(circuit, sim, params)
     return run_contrastive_divergence(circuit, rule, task, sim, params, rng, progress, desc)
+
+
+run_discrete.preflight = lambda engine, circuit, rule, phases, profile, sim: _refuse_float32(
+    engine, sim, f"rule '{rule.name}'")
 
 
 @NumpyEngine.runner(circuits=("two_branch",), rules=("sgd", "isd"), profiles=False)
 def run_view_based(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
     """Two-branch / multi-view circuits: online SGD or always-on ISD (``.two_branch``)."""
-    if sim.dtype != "float64":
-        raise UnsupportedFeatureError(engine.name, f"dtype = '{sim.dtype}' on circuit '{circuit.kind}' (float64 only)")
     return run_two_branch(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc)
+
+
+run_view_based.preflight = lambda engine, circuit, rule, phases, profile, sim: _refuse_float32(
+    engine, sim, f"circuit '{circuit.kind}'")
