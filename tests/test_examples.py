@@ -29,10 +29,16 @@ def test_every_example_has_a_smoke_test():
 
 #: examples that run the Lava emulator: in `make test-lava`, not in the default suite
 LAVA = {"lava_deployment.py", "lemma21_profiles.py"}
+#: examples whose smallest run still takes about half a minute (bas4's exact KL at 20
+#: checkpoints): in `make test-slow`
+SLOW = {"isd_vs_twophase.py"}
 
 
-@pytest.mark.parametrize("script", [pytest.param(s, marks=[pytest.mark.lava] if s in LAVA else [])
-                                    for s in sorted(TINY)])
+def _marks(script):
+    return ([pytest.mark.lava] if script in LAVA else []) + ([pytest.mark.slow] if script in SLOW else [])
+
+
+@pytest.mark.parametrize("script", [pytest.param(s, marks=_marks(s)) for s in sorted(TINY)])
 def test_example_runs(tmp_path, script):
     out = tmp_path / "fig.png"
     extra = [a.replace("{tmp}", str(tmp_path)) for a in TINY[script]]

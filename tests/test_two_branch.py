@@ -94,10 +94,10 @@ def test_growth_rate_depends_only_on_the_second_moment_of_the_features():
 
 
 def test_online_sgd_concentrates_on_the_ode():
-    """N = 2000, 4 seeds, t in [0, 4] (8000 samples each): the seed-mean of M and Q is within
+    """N = 1000, 4 seeds, t in [0, 4] (4000 samples each): the seed-mean of M and Q is within
     4 standard errors (over seeds) + the ODE's Monte Carlo error (two base-sample sets) +
     0.01 (O(1/N) finite-size bias) of the ODE at every recorded time."""
-    m = TwoBranch(N=2000, K=2, d1=2, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1, init_noise=0.1)
+    m = TwoBranch(N=1000, K=2, d1=2, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1, init_noise=0.1)
     M0, Q0 = m.initial_overlaps(np.random.default_rng(0))
     t = np.linspace(0, 4, 5)
     sims = simulate_online(m, 1.0, 4.0, replicas=4, seed=0, t_eval=t, M0=M0, Q0=Q0)

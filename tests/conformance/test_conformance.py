@@ -22,7 +22,7 @@ from neurocl.plasticity import ISD
 from neurocl.schema import init_fields
 
 #: shorter runs where an engine is slow (the bounds follow the sample size)
-DRIFT_DURATION = {"lava": 5_000.0, "brian2": 30_000.0}
+DRIFT_DURATION = {"lava": 5_000.0, "brian2": 15_000.0}
 
 
 def _no_evaluation(params):
