@@ -14,6 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,brian2,lava,dask]'
 	$(PY) -m pip install --quiet --no-deps --ignore-requires-python lava-nc==0.10.0
+	$(PY) -m neurocl.engines.numpy.warmup
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -32,7 +32,7 @@ def fixed_rbm():
     return rbm, Task(clamp=data, evaluate=lambda q: {}), params, exact
 
 
-@pytest.mark.parametrize("kernel", ["fused", "reference"])
+@pytest.mark.parametrize("kernel", ["fused", pytest.param("reference", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("rule,phases", [(TwoPhase(ETA), Alternating(20.0))], ids=["twophase"])
 def test_mean_drift_is_exact_gradient(fixed_rbm, kernel, rule, phases):
     rbm, task, params, exact = fixed_rbm

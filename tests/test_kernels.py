@@ -30,6 +30,7 @@ def test_event_kernel_reproduces_dense_kernel_in_float64():
         np.testing.assert_allclose(event.params[k], dense.params[k], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_float32_learns_like_float64():
     """6 replicas, 300 s of learning: mean final KL of float32 within 4 s.e. of float64."""
     f64 = _run("event", "float64", seed=2, duration=300_000.0, replicas=6).metrics["kl_nats"][-1]
