@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-lava test-slow test-all bas4 digits bench gallery clean
+.PHONY: venv demo test test-integration test-lava test-slow test-all bas4 digits bench gallery clean
 
 venv: $(STAMP)
 
@@ -28,7 +28,11 @@ digits: $(STAMP)
 
 # the default suite (what CI runs first): everything but long runs and the Lava emulator
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow and not lava" -q
+	$(PY) -m pytest -m "not slow and not lava and not integration" -q
+
+# end-to-end runs: short learning runs, sweeps killed and resumed, Dask, the fault-injection table
+test-integration: $(STAMP)
+	$(PY) -m pytest -m "integration and not slow and not lava" -q
 
 # Lava emulator tests (forked processes with time limits); CI runs them after `make test`
 test-lava: $(STAMP)

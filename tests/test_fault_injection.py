@@ -1,11 +1,13 @@
 """The fault-injection table (``tests/fault_injection.py``) under pytest: every bad input ends
 in exit status 2 and one ``neurocl: error:`` line naming the field or file."""
 
+import pytest
 import warnings
 
 import fault_injection
 
 
+@pytest.mark.integration
 def test_fault_injection_table():
     outcomes = fault_injection.run_cases(jobs=2, echo=None)
     assert len(outcomes) >= 40

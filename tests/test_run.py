@@ -48,6 +48,7 @@ def test_results_directory(tmp_path):
     assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.integration
 def test_bas3_short_run_both_learners_learn(tmp_path):
     """1/16 of the default bas3 run: both learners are already clearly below the uniform
     model's 3.60 nats (a broken sign or estimator stays at or above it)."""
@@ -74,6 +75,7 @@ def test_bas3_default_config_acceptance(tmp_path):
 DIGITS = "circuits/digits.toml"
 
 
+@pytest.mark.integration
 def test_digits_short_run_learns(tmp_path):
     """1/12 of the default digits run: both learners are far above chance (10 %)."""
     cfg = load_config(DIGITS).replace(duration=500_000.0, checkpoints=1)

@@ -52,6 +52,7 @@ def test_grid_expansion_and_validation(tmp_path):
         load_sweep(_spec(tmp_path, '"nope.b" = [1]'))
 
 
+@pytest.mark.integration
 def test_local_sweep_table_resume_failure_and_duplicates(tmp_path):
     # 0.01, 1.0e-2 and 0.010 are one config: run once, one set of rows
     spec = load_sweep(_spec(tmp_path, '"learners.isd.learning_rate" = [0.01, 1e308, 1.0e-2, 0.010]\n'
@@ -75,6 +76,7 @@ def test_local_sweep_table_resume_failure_and_duplicates(tmp_path):
     assert _digest(out / "runs") == before
 
 
+@pytest.mark.integration
 def test_sigkill_then_resume_keeps_finished_runs_identical(tmp_path):
     path = _spec(tmp_path, "\"simulation.seed\" = [0, 1, 2, 3, 4, 5]", duration=100000.0, extra=STABLE)
     out = tmp_path / "out"
@@ -101,6 +103,7 @@ def test_sigkill_then_resume_keeps_finished_runs_identical(tmp_path):
         assert final[name] == digest
 
 
+@pytest.mark.integration
 def test_dask_local_cluster(tmp_path):
     from dask.distributed import LocalCluster
 

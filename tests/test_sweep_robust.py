@@ -67,6 +67,7 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+@pytest.mark.integration
 def test_kill9_of_main_pid_leaves_no_orphans_and_rerun_completes_every_run_once(tmp_path):
     psutil = pytest.importorskip("psutil")
     path = _spec(tmp_path, '"simulation.seed" = [0, 1, 2, 3, 4, 5]', duration=100000.0, extra=STABLE)
@@ -108,6 +109,7 @@ def test_kill9_of_main_pid_leaves_no_orphans_and_rerun_completes_every_run_once(
                 assert (runs / key / lb / f).read_bytes() == (ref / key / lb / f).read_bytes(), (key, lb, f)
 
 
+@pytest.mark.integration
 def test_second_sweep_on_the_same_folder_refuses_and_the_first_finishes_intact(tmp_path):
     path = _spec(tmp_path, '"simulation.seed" = [0, 1, 2]', duration=100000.0, extra=STABLE)
     out = tmp_path / "out"
@@ -134,6 +136,7 @@ def test_second_sweep_on_the_same_folder_refuses_and_the_first_finishes_intact(t
     assert counts == {"done": 3, "cached": 3, "failed": 0, "merged": 0}
 
 
+@pytest.mark.integration
 def test_start_removes_only_dead_writers_folders_and_redoes_incomplete_runs(tmp_path):
     path = _spec(tmp_path, '"simulation.seed" = [0, 1]')
     spec = load_sweep(path)
