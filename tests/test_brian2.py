@@ -171,3 +171,29 @@ def test_bas3_isd_on_brian2_matches_numpy_engine():
     kl_np, kl_b2 = ref.metrics["kl_nats"][-1].mean(), b2.metrics["kl_nats"][-1].mean()
     print(f"final KL (nats), mean of {sim.replicas} seeds: numpy {kl_np:.3f}, brian2 {kl_b2:.3f}")
     assert abs(kl_np - kl_b2) <= 0.15
+
+
+def test_spiking_code_refuses_psp_longer_than_refractory_and_defaults_to_neural_sampling():
+    """Buesing et al. 2011: offset ``-log tau`` (spike probability ``1/(1 + tau e^-u)``) and the
+    unit on for the whole refractory period; the test-only wrong variants change exactly that."""
+    from neurocl.engines.brian2.model import spiking_update_code
+
+    code = spiking_update_code(5, False, None, True)
+    assert "1/(1 + 5*exp(-(u + bias)))" in code and "s = int(zeta >= 0.5)" in code
+    wrong = spiking_update_code(4, False, None, True, refractory_steps=5, log_tau_offset=False)
+    assert "1/(1 + 1*exp(-(u + bias)))" in wrong and "s = int(zeta >= 1.5)" in wrong and "spike*5" in wrong
+    with pytest.raises(ValueError, match="psp_steps"):
+        spiking_update_code(6, False, None, True, refractory_steps=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("psp_steps", [1, 20])
+def test_spiking_units_sample_the_boltzmann_law_for_any_psp_length(psp_steps):
+    """Neural sampling is exact for any PSP = refractory length tau (Buesing et al. 2011): the
+    conformance stationary-law check (6 x 5 RBM, TV and per-state bounds from batch-means
+    effective sample sizes) at tau = 1 step (Gibbs sampling) and tau = 20 steps (slow mixing:
+    64 replicas x 16,000 steps)."""
+    from conformance.checks import stationary_law
+
+    stat, bound, detail = stationary_law(_engine(units="spiking", psp_steps=psp_steps), replicas=64, steps=16_000)
+    assert stat <= bound, detail

@@ -65,6 +65,8 @@ class Brian2Engine(Engine):
     #: circuit kinds whose units may be neural-sampling spiking units (``units = "spiking"``):
     #: layers of conditionally independent units updated together
     spiking_circuits = frozenset({"rbm"})
+    #: the network builder (test-only subclasses may swap in one with a wrong sampler)
+    network = Brian2Network
 
     def check(self, circuit, rule, phases=None, profile=None, sim=None):
         runner = super().check(circuit, rule, phases, profile, sim)
@@ -101,7 +103,7 @@ class Brian2Engine(Engine):
         self.check_units(circuit)
         self.check_dtype(sim)
         task = Task(clamp=np.zeros((1, len(data_columns(circuit)))))
-        net = Brian2Network(circuit, ISD(1.0), None, task, sim, self.options, None, params)
+        net = self.network(circuit, ISD(1.0), None, task, sim, self.options, None, params)
         return net.sample(burn_in)
 
 
@@ -116,5 +118,5 @@ def run_isd(engine, circuit, rule, phases, task, sim, *, params=None, progress=F
     """
     engine.check_dtype(sim)
     check_task(circuit, task)
-    net = Brian2Network(circuit, rule, phases, task, sim, engine.options, profile, params)
+    net = engine.network(circuit, rule, phases, task, sim, engine.options, profile, params)
     return net.run(progress, desc)

@@ -134,7 +134,7 @@ PHASE_SIGN_CODE = {"alternating": _alternating_sign, "stochastic": _stochastic_s
 
 def phase_process_code(phases, presentation_ms: float, n_patterns: int, scan_units: int = 0,
                        scan_prob: float = 0.0) -> str:
-    """One step of the phase process of Williams et al. 2023 (``papers/000_*``, Mechanism 1/2).
+    """One step of the phase process of Williams et al. (ICML 2023, Mechanism 1/2).
 
     A new phase starts when ``t >= t_next``: its sign is positive with probability ``b``
     (alternating phases flip, positive first), its length is drawn from the law
@@ -200,27 +200,48 @@ def glauber_update_code(p_resample: float, clamp: bool, learn_bias: str | None, 
     return "\n".join(lines)
 
 
-def spiking_update_code(psp_steps: int, clamp: bool, learn_bias: str | None, mean_field: bool) -> str:
+def spiking_update_code(psp_steps: int, clamp: bool, learn_bias: str | None, mean_field: bool, *,
+                        refractory_steps: int | None = None, log_tau_offset: bool = True) -> str:
     """Discrete-time neural sampling (Buesing, Bill, Nessler & Maass 2011, Eq. 13-15).
 
     A unit whose refractory countdown ``zeta <= 1`` spikes with probability
     ``sigmoid(u + bias - log tau)``; a spike sets ``zeta = tau`` (absolute refractory period
     and rectangular PSP of ``tau = psp_steps`` steps); otherwise ``zeta`` counts down to 0.
     The unit is on (``s = 1``) while ``zeta >= 1``.  The stationary law of ``s`` is the
-    Boltzmann law for any ``tau`` when conditionally independent units update together.
+    Boltzmann law for any ``tau`` when conditionally independent units update together:
+    each unit's transition leaves ``p(zeta) = p(s) prod_{k: s_k = 1} 1/tau`` invariant
+    (Buesing et al. 2011, Theorem 1, discrete time), and units of one block do not see each
+    other, so their simultaneous update is their sequential one.
+
+    Both keyword-only parameters exist to build the *wrong* samplers the conformance suite
+    must reject (``tests/conformance/test_broken_engine.py``); the engine never sets them.
+
+    Parameters
+    ----------
+    refractory_steps : int, optional
+        Refractory period ``tau_ref`` in steps (default ``psp_steps``).  The unit is on for the
+        first ``psp_steps`` of its ``tau_ref`` refractory steps; ``psp_steps < tau_ref`` breaks
+        the sampler (Buesing et al. need PSP length = refractory period).
+    log_tau_offset : bool
+        ``False`` drops the ``-log tau`` offset of the membrane potential (spike probability
+        ``sigmoid(u + bias)``): the unit is then on too often and the law is wrong.
     """
     tau = int(psp_steps)
+    ref = tau if refractory_steps is None else int(refractory_steps)
+    if not 1 <= tau <= ref:
+        raise ValueError(f"psp_steps = {tau} must be in [1, refractory_steps = {ref}]")
+    gain = tau if log_tau_offset else 1
     lines = [_divergence_check(), "modulation = wphase", "u_new = rand()",
              "p_on = 1/(1 + exp(-(u + bias)))",
              "can = int(zeta <= 1.5)",
-             f"spike = can*int(u_new < 1/(1 + {tau}*exp(-(u + bias))))",
-             f"zeta_free = spike*{tau} + (1 - spike)*clip(zeta - 1, 0, {tau})"]
+             f"spike = can*int(u_new < 1/(1 + {gain}*exp(-(u + bias))))",
+             f"zeta_free = spike*{ref} + (1 - spike)*clip(zeta - 1, 0, {ref})"]
     if clamp:
-        lines += [f"zeta = z*clampable*data_value*{tau} + (1 - z*clampable)*zeta_free",
+        lines += [f"zeta = z*clampable*data_value*{ref} + (1 - z*clampable)*zeta_free",
                   "spiked = (1 - z*clampable)*spike"]
     else:
         lines += ["zeta = zeta_free", "spiked = spike"]
-    lines.append("s = int(zeta >= 0.5)")
+    lines.append(f"s = int(zeta >= {ref - tau + 0.5!r})")
     lines.append("m = p_on" if mean_field else "m = s")
     if learn_bias:
         lines.append(f"bias += eta_dt*wphase*{learn_bias}")
@@ -267,7 +288,7 @@ C2C_SCALE = {"multiplicative": "step", "additive": "dw_min"}
 def plasticity_code(post_stat: str = "m_post", profile=None) -> str:
     """ISD as a three-factor rule on each synapse: ``dW = eta dt * wphase * s_pre * post``.
 
-    Williams et al. 2023 (``papers/000_*``): always on, constant ``eta``, importance weight
+    Williams et al. (ICML 2023): always on, constant ``eta``, importance weight
     ``wphase`` (the third factor, broadcast by the phase process).  With a non-ideal
     ``profile`` the requested change goes through the pulsed device model of
     :func:`neurocl.hardware.device.device_update` (stochastic or nearest pulse rounding,

@@ -128,7 +128,13 @@ def init_devices(syn, profile, W0, rng):
 
 
 class Brian2Network:
-    """Builds the Brian2 objects of one run and steps them between checkpoints (thin state)."""
+    """Builds the Brian2 objects of one run and steps them between checkpoints (thin state).
+
+    ``spiking_code``: the function making the update code of spiking units (a class
+    attribute so that test-only subclasses can swap in a deliberately wrong sampler).
+    """
+
+    spiking_code = staticmethod(model.spiking_update_code)
 
     def __init__(self, circuit, rule, phases, task, sim, options, profile, params):
         import brian2 as b2
@@ -210,7 +216,7 @@ class Brian2Network:
         g.bias = self.params[bias].reshape(-1)
         g.diverged_at = -1.0
         if self.spiking:
-            code = model.spiking_update_code(self.options.psp_steps, clamped, stat, self.rule.mean_field)
+            code = self.spiking_code(self.options.psp_steps, clamped, stat, self.rule.mean_field)
         else:
             p_res = 1.0 - np.exp(-self.sim.dt / self.circuit.tau_n)
             code = model.glauber_update_code(p_res, clamped, stat, self.rule.mean_field, scan=scan)
