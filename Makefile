@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-integration test-lava test-slow test-all bas4 digits bench gallery clean
+.PHONY: venv demo test test-integration test-lava test-slow test-all bas4 digits bench gallery docs docs-screenshots wheel clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,26 @@ test-slow: $(STAMP)
 # everything: default, Lava and slow tests
 test-all: $(STAMP)
 	$(PY) -m pytest -q
+
+# the documentation site (build/docs/html/index.html): installs the docs extra, builds offline
+# with warnings as errors; the gallery shows the examples' saved figures (nothing is rerun)
+docs: $(STAMP)
+	$(PY) -c "import sphinx, numpydoc, sphinx_gallery" 2>/dev/null || $(PY) -m pip install --quiet -e '.[docs]'
+	rm -rf build/docs docs/gallery docs/_gallery_src docs/_generated
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
+	@echo "documentation: build/docs/html/index.html"
+
+# screenshots of the built site in a headless browser (Debian: apt-get install chromium)
+docs-screenshots: docs
+	mkdir -p docs/_screenshots
+	for p in index gallery/index gallery/lemma21_profiles api/scripting; do \
+	  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1600 \
+	    --screenshot=docs/_screenshots/$$(echo $$p | tr / _).png file://$(CURDIR)/build/docs/html/$$p.html || exit 1; done
+
+# a wheel in build/dist/ (offline: no build isolation; build/ is git-ignored)
+wheel: $(STAMP)
+	rm -rf build/lib build/bdist*
+	$(PY) -m pip wheel --no-deps --no-build-isolation --no-index -w build/dist .
 
 clean:
 	rm -rf results .pytest_cache

@@ -23,16 +23,15 @@ __all__ = ["main", "build_parser", "error_message"]
 #: exit status of a user error
 EXIT_USER_ERROR = 2
 
-SPECS_DIR = Path(__file__).resolve().parent.parent / "circuits"
-
 EPILOG = """examples:
-  neurocl run circuits/bas3.toml                 train bas3 with ISD and TwoPhase
-  neurocl run circuits/bas3.toml --out results/bas3 --seed 1 --time 60000
-  neurocl circuits                               list the shipped circuit specs
+  neurocl run bas3                               train the shipped bas3 spec with ISD and TwoPhase
+  neurocl run my_spec.toml --out results/mine    a spec file of your own
+  neurocl run bas3 --out results/bas3 --seed 1 --time 60000
+  neurocl circuits                               list the shipped circuit specs (the names `run` accepts)
   neurocl profiles                               list the shipped hardware profiles
   neurocl engines                                what each engine runs (circuits, rules, phases, profile fields)
-  neurocl run circuits/bas3.toml --profile loihi2 --time 200000
-  neurocl run circuits/bas3.toml --engine brian2 --time 20000   Brian2 network, raster.png per learner
+  neurocl run bas3 --profile loihi2 --time 200000
+  neurocl run bas3 --engine brian2 --time 20000  Brian2 network, raster.png per learner
   neurocl deploy --target lava results/bas3      a saved run on the Lava Loihi 2 emulator
 """
 
@@ -123,15 +122,22 @@ def _cmd_run(args) -> int:
 def _cmd_circuits(args) -> int:
     import tomllib
 
-    specs = sorted(SPECS_DIR.glob("*.toml"))
+    from neurocl.shipped import shipped_dir, shipped_specs
+
+    specs = shipped_specs()
     if not specs:
-        print(f"no circuit specs in {SPECS_DIR}")
+        print(f"no circuit specs in {shipped_dir('circuits')}")
         return 0
-    for p in specs:
-        with open(p, "rb") as fh:
-            raw = tomllib.load(fh)
-        first = p.read_text().splitlines()[0].lstrip("# ").strip().removeprefix(f"{p.stem}: ")
-        print(f"{p.stem:<10} {raw.get('circuit', {}).get('kind', '?'):<10} {first}")
+    rows = []
+    for name, p in specs.items():
+        text = p.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+        lines = text.splitlines()
+        first = lines[0].lstrip("# ").strip().removeprefix(f"{name}: ") if lines else ""
+        rows.append((name, str(raw.get("circuit", {}).get("kind", "?")), first))
+    w_name, w_kind = (max(len(r[i]) for r in rows) for i in (0, 1))
+    for name, kind, first in rows:
+        print(f"{name:<{w_name}}  {kind:<{w_kind}}  {first}")
     return 0
 
 
@@ -169,8 +175,10 @@ def _cmd_check_theory(args) -> int:
     from neurocl.errors import ConfigError
     from neurocl.hardware import load_profile, shipped_profiles
 
-    spec = SPECS_DIR / f"{args.circuit}.toml" if not str(args.circuit).endswith(".toml") else Path(args.circuit)
-    _check_text_file(spec, "circuit spec (TOML)")
+    from neurocl.shipped import resolve_spec
+
+    _check_text_file(args.circuit, "circuit spec (TOML)")
+    spec = resolve_spec(args.circuit)
     _check_profile_arg(args.profile)
     if args.engine == "numpy" and args.draws is not None and args.draws < 2:
         raise ConfigError(f"argument --draws: must be an integer >= 2 with --engine numpy (the standard error "
@@ -275,10 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     p = sub.add_parser(
         "run", help="train the learners of a circuit spec and write a results directory",
-        epilog="examples:\n  neurocl run circuits/bas3.toml\n  neurocl run circuits/digits.toml --out results/digits --time 20000\n",
+        epilog="examples:\n  neurocl run bas3\n  neurocl run digits --out results/digits --time 20000\n"
+               "  neurocl run path/to/spec.toml\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("spec", help="circuit spec (TOML), e.g. circuits/bas3.toml")
+    p.add_argument("spec", help="circuit spec: a shipped name (see `neurocl circuits`), e.g. bas3, or a TOML file")
     p.add_argument("--out", type=Path, help="results directory (default results/<spec name>); must be new, empty "
                                             "or hold the same run (same resolved config)")
     mode = p.add_mutually_exclusive_group()
@@ -294,12 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", help="override the spec's engine (numpy, brian2) with its default options")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
-    p = sub.add_parser("circuits", help="list the shipped circuit specs",
+    p = sub.add_parser("circuits", help="list the shipped circuit specs (the names `neurocl run` accepts)",
                        epilog="example:\n  neurocl circuits\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=_cmd_circuits)
     p = sub.add_parser("profiles", help="list the shipped hardware profiles",
-                       epilog="examples:\n  neurocl profiles\n  neurocl run circuits/bas3.toml --profile rram_hfo2 --time 200000\n",
+                       epilog="examples:\n  neurocl profiles\n  neurocl run bas3 --profile rram_hfo2 --time 200000\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=_cmd_profiles)
     p = sub.add_parser("engines", help="list the engines and what each supports (from their registries)",

@@ -1,6 +1,6 @@
 """Run configs: TOML loaded once and validated into typed, frozen objects.
 
-A run config (``circuits/*.toml``) names the circuit, the data, the simulation settings and
+A run config (``circuits/*.toml``, shipped with the package: :mod:`neurocl.shipped`) names the circuit, the data, the simulation settings and
 one or more learners (rule + phase process).  Every value is checked at load; an error
 names the file, the table and the key, and the allowed range
 (:class:`~neurocl.errors.ConfigError`).  All times are in ms.
@@ -9,9 +9,9 @@ names the file, the table and the key, and the allowed range
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 from neurocl.circuits import CIRCUITS
 from neurocl.data.spec import DataSpec
@@ -21,6 +21,7 @@ from neurocl.hardware.profile import load_profile
 from neurocl.phases import phases_from_table, phases_to_table
 from neurocl.plasticity import RULES
 from neurocl.schema import as_table, build
+from neurocl.shipped import resolve_spec
 from neurocl.simulation import Simulation
 
 __all__ = ["DataSpec", "LearnerSpec", "RunConfig", "load_config", "parse_config"]
@@ -155,9 +156,27 @@ def _validate_engine(name, options):
     build(engine_class(name).Options, options, "engine")
 
 
-def load_config(path) -> RunConfig:
-    """Read and validate a TOML run config; errors name the file and the field."""
-    path = Path(path)
+def load_config(path: str | os.PathLike) -> RunConfig:
+    """Read and validate a TOML run config; errors name the file and the field.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A TOML file, or the name of a shipped spec (``"bas3"``: see ``neurocl circuits``);
+        an existing file wins over a shipped name.
+
+    Returns
+    -------
+    RunConfig
+        The validated, frozen config.
+
+    Raises
+    ------
+    neurocl.errors.ConfigError
+        Missing file (and no shipped spec of that name), unreadable or malformed TOML, an
+        unknown key or a value out of range.
+    """
+    path = resolve_spec(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,7 +1,7 @@
 """The phase process: when the network is clamped to data (positive phase) and when it runs free.
 
 Williams, Bredenberg & Lajoie, *Flexible Phase Dynamics for Bio-Plausible Contrastive
-Learning* (ICML 2023; ``papers/000_*``), Sec. "Method": a phase is positive with
+Learning* (ICML 2023; arXiv:2302.12431), Sec. "Method": a phase is positive with
 probability ``b`` and its length is drawn from a law with mean ``tau``.  Phase selection
 and phase lengths are independent of the network state, so a phase process is a pure
 function of ``(duration, rng)``: :meth:`schedule` returns the phase start times and
@@ -202,7 +202,7 @@ class Alternating:
 class StochasticPhases:
     """Phases whose sign is positive with probability ``b`` and whose lengths follow ``length``.
 
-    Williams et al. 2023 (``papers/000_*``), "Mechanism 1/2": each phase is independently
+    Williams et al. (ICML 2023), "Mechanism 1/2": each phase is independently
     positive with probability ``b``; lengths are i.i.d. from ``length`` (mean ``tau``), for
     either sign, so the expected fraction of *time* spent in positive phases is also ``b``.
     """

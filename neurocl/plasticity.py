@@ -1,7 +1,7 @@
 """Plasticity rules (descriptions; the engines implement them).
 
 * :class:`ISD` - importance-sampled, always-on plasticity of Williams, Bredenberg & Lajoie
-  (ICML 2023, ``papers/000_*``, "Mechanism 1"): at every integration step
+  (ICML 2023, "Mechanism 1"): at every integration step
   ``dtheta = eta * dt * w(phase) * f(state)`` with ``w = +1/b`` in positive and
   ``-1/(1-b)`` in negative phases, constant ``eta``; nothing is stored across phases.
 * :class:`TwoPhase` - the classic, temporally non-local contrastive rule: it averages the
@@ -10,7 +10,8 @@
 * :class:`CDk` and :class:`PCD` - discrete-time references (Hinton 2002; Tieleman 2008).
 
 The pure functions :func:`isd_estimate` and :func:`isd_trace_variance` are the estimator
-and its variance as closed forms (``papers/README.md``, "Derived fact").
+and its variance as closed forms (the variance follows from ``z ~ Bernoulli(b)``:
+``E g = mu+ - mu-`` and ``E|g|^2 = M+/b + M-/(1-b)``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def isd_estimate(z, f_pos, f_neg, b: float) -> np.ndarray:
 
 
 def isd_trace_variance(m_pos: float, m_neg: float, mean_diff_sq: float, b) -> np.ndarray:
-    """``tr Var(g) = M+/b + M-/(1-b) - |mu+ - mu-|^2`` (``papers/README.md``, derived fact).
+    """``tr Var(g) = M+/b + M-/(1-b) - |mu+ - mu-|^2``: ``E|g|^2 = M+/b + M-/(1-b)`` for ``z ~ Bernoulli(b)``,
+    minus ``|E g|^2``.
 
     ``M+ = E|f+|^2`` and ``M- = E|f-|^2`` are second moments of the phase statistics,
     ``mean_diff_sq = |mu+ - mu-|^2``.
@@ -148,8 +150,8 @@ class TwoPhase:
 @dataclass(frozen=True)
 class OnlineSGD:
     """Online stochastic gradient descent on the full loss, one fresh sample per step
-    (discrete time, no phases): the reference of view-based circuits (paper 001), with per-step
-    rate ``learning_rate`` (``tau``; the limit time is ``t = steps / N``)."""
+    (discrete time, no phases): the reference of view-based circuits (Meng & Wang,
+    arXiv:2406.06909), with per-step rate ``learning_rate`` (``tau``; the limit time is ``t = steps / N``)."""
 
     learning_rate: float
 

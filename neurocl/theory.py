@@ -1,7 +1,7 @@
 """Closed-form predictions of how gradient-estimator bias and variance change the loss.
 
 Ghosh et al., *How gradient estimator variance and bias impact learning in neural networks*
-(ICLR 2023; ``papers/003_*``, Part IV).  The corrupted update (Eq. 1) is
+(ICLR 2023; also Part IV of A. Ghosh's PhD thesis, McGill 2025).  The corrupted update (Eq. 1) is
 
     dw = dt * (-grad L + b*beta + sigma*sqrt(f(N))*n),
 

@@ -66,9 +66,9 @@ class LayeredHopfield:
         (new input x previous hidden pattern) biases learning by O(settling time / phase
         length) (Williams et al. 2023, bias O(eta s / tau)).
 
-    Divergence
-    ----------
-    A run has *diverged* when any weight or bias has magnitude > :attr:`DIVERGENCE_BOUND`
+    Notes
+    -----
+    Divergence: a run has *diverged* when any weight or bias has magnitude > :attr:`DIVERGENCE_BOUND`
     (100) or is NaN/inf; the run loop checks it at every checkpoint (``Task.check``) and
     raises :class:`~neurocl.errors.DivergenceError` with the checkpoint's time.  Units live in
     ``[0, 1]`` and respond (``rho' = 1``) only while their drive stays inside that box; one

@@ -21,7 +21,7 @@ __all__ = ["RBM"]
 class RBM:
     """Binary RBM with energy ``E(v, h) = -v.W.h - a.v - c.h``, ``v, h`` in {0, 1}.
 
-    Units follow continuous-time Glauber dynamics (``neurocl/DESIGN``; Glauber 1963): each
+    Units follow continuous-time Glauber dynamics (Glauber, J. Math. Phys. 4, 294, 1963): each
     unit resamples from its conditional ``p(h_j = 1 | v) = sigmoid(c_j + v.W[:, j])`` at rate
     ``1 / tau_n``, so the free-running stationary law is ``exp(-E) / Z``.  Hidden units are
     conditionally independent given the visible ones and vice versa, so each layer is one
@@ -36,9 +36,9 @@ class RBM:
     init_scale : float
         Standard deviation of the initial weights (biases start at 0).
 
-    Divergence
-    ----------
-    A run has *diverged* when any weight or bias has magnitude > :attr:`DIVERGENCE_BOUND`
+    Notes
+    -----
+    Divergence: a run has *diverged* when any weight or bias has magnitude > :attr:`DIVERGENCE_BOUND`
     (50) or is NaN/inf; the run loop checks it at every checkpoint (``Task.check``) and raises
     :class:`~neurocl.errors.DivergenceError` with the checkpoint's time.  One parameter of
     magnitude 50 alone moves a unit's log-odds by 50: the probabilities it decides are within

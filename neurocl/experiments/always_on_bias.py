@@ -1,4 +1,4 @@
-"""Bias of always-on learning (Williams et al. ICML 2023, ``papers/000_*``, "Mechanism 2":
+"""Bias of always-on learning (Williams, Bredenberg & Lajoie, ICML 2023, "Mechanism 2":
 bias ``O(eta s / tau) + O(eta^2 tau)``).
 
 From weights ``theta0``, ``R`` independent networks learn with ISD for a window ``T``; the

@@ -1,5 +1,5 @@
 """Lemma 2.1 on a contrastive circuit: predicted vs measured extra change of the exact NLL
-when a hardware profile applies the updates (Ghosh et al. ICLR 2023, ``papers/003_*``).
+when a hardware profile applies the updates (Ghosh et al., ICLR 2023, Lemma 2.1).
 
 States come from an ideal ISD training trajectory of the circuit (replica 0 at evenly spaced
 checkpoints).  At each state the ideal update is an exact-gradient step

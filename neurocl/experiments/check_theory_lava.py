@@ -1,6 +1,6 @@
 """The variance/bias theory on the Loihi target: on-chip ISD on Lava's emulator against the
 ideal float ISD update and against what the ``loihi2`` hardware profile predicts
-(Ghosh et al. ICLR 2023, Lemma 2.1 / Lemma A.1, ``papers/003_*``).
+(Ghosh et al., ICLR 2023, Lemma 2.1 / Lemma A.1).
 
 At each state of an ideal ISD training trajectory (as :mod:`.check_theory`), ``R`` replicas
 of the RBM learn on the emulator for ``K`` Gibbs sweeps (``fixed_pt``: 8-bit weights, Lava's

@@ -1,5 +1,5 @@
 """The ``teacher`` set-up: linear student-teacher regression with MSE, where gradient and
-Hessian are exact (Ghosh et al., ICLR 2023, ``papers/003_*`` Appendix B).
+Hessian are exact (Ghosh et al., ICLR 2023, Appendix B).
 
 Loss ``L(w) = (1/n) sum_i (x_i . w - y_i)^2`` (``summed=True``: no ``1/n``), gradient
 ``g = (2/n) X^T (X w - y)``, Hessian ``H = (2/n) X^T X``.  Being quadratic, the second-order

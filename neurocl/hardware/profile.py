@@ -1,6 +1,7 @@
 """Hardware profiles: a typed, validated description of a synaptic device (or target).
 
-One schema, presets as data (``hardware_profiles/*.toml``), as aihwkit does with its device
+One schema, presets as data (``hardware_profiles/*.toml``, shipped as package data: see
+:mod:`neurocl.shipped`), as aihwkit does with its device
 dataclasses: each effect has its own parameter with the meaning aihwkit gives it where one
 exists (``dw_min``, ``up_down``, ``dw_min_dtod``, ``dw_min_std``, ``w_max``/``w_min``,
 ``write_noise_std``, ``read_noise_std``; aihwkit ``PulsedDevice`` and
@@ -11,12 +12,14 @@ exists (``dw_min``, ``up_down``, ``dw_min_dtod``, ``dw_min_std``, ``w_max``/``w_
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from neurocl.errors import ConfigError
 from neurocl.schema import build, init_fields
+from neurocl.shipped import shipped_dir, shipped_profile_files
 from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
 
 __all__ = ["HardwareProfile", "load_profile", "shipped_profiles", "PROFILES_DIR"]
@@ -24,7 +27,8 @@ __all__ = ["HardwareProfile", "load_profile", "shipped_profiles", "PROFILES_DIR"
 #: fields that name and describe a profile (not device parameters)
 LABEL_FIELDS = ("name", "description", "source")
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent.parent / "hardware_profiles"
+#: the shipped presets' folder inside the installed package (read with :mod:`importlib.resources`)
+PROFILES_DIR = shipped_dir("hardware_profiles")
 
 
 def _finite_or_inf(name, v):
@@ -157,14 +161,36 @@ class HardwareProfile:
 
 
 def shipped_profiles() -> dict:
-    """``{name: path}`` of the TOML presets in ``hardware_profiles/``."""
-    return {p.stem: p for p in sorted(PROFILES_DIR.glob("*.toml"))}
+    """``{name: path}`` of the shipped TOML presets (``hardware_profiles/*.toml``), sorted by name.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The names :func:`load_profile` and ``--profile`` accept.
+    """
+    return shipped_profile_files()
 
 
-def load_profile(name_or_path) -> HardwareProfile:
-    """A shipped preset by name (``"rram_hfo2"``) or a TOML file path, validated."""
+def load_profile(name_or_path: str | os.PathLike) -> HardwareProfile:
+    """A shipped preset by name or a TOML file, validated.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        A shipped name (``"rram_hfo2"``, see :func:`shipped_profiles`) or a TOML file.
+
+    Returns
+    -------
+    HardwareProfile
+        The validated profile; ``name`` defaults to the file's stem.
+
+    Raises
+    ------
+    neurocl.errors.ConfigError
+        Neither a shipped name nor a file, malformed TOML, or a field out of range.
+    """
     shipped = shipped_profiles()
-    path = shipped.get(str(name_or_path)) or Path(name_or_path)
+    path = Path(str(shipped[str(name_or_path)])) if str(name_or_path) in shipped else Path(name_or_path)
     if not path.is_file():
         raise ConfigError(f"profile {str(name_or_path)!r} is neither a shipped profile "
                           f"({', '.join(shipped)}) nor a file")

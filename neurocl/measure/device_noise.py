@@ -1,6 +1,6 @@
 """What a hardware profile does to an ideal update, in the terms of Lemma 2.1.
 
-Ghosh et al. ICLR 2023 (``papers/003_*``, Eq. 1): an update ``dt (-grad L + b beta +
+Ghosh et al. (ICLR 2023, Eq. 1): an update ``dt (-grad L + b beta +
 sigma sqrt(f(N)) n)``.  Given an ideal update ``u = -eta dt grad L`` (gradient units: divide by
 ``eta dt``), Monte Carlo over the device's random effects estimates the bias vector
 ``b beta = E[device update - u] / (eta dt)`` and the total variance

@@ -1,6 +1,6 @@
 """The numpy engine's reference path: any circuit, one integration step at a time.
 
-Per step and replica (Williams, Bredenberg & Lajoie, ICML 2023, ``papers/000_*``):
+Per step and replica (Williams, Bredenberg & Lajoie, ICML 2023, arXiv:2302.12431):
 
 1. the phase process decides the phase (:func:`~.schedule.phase_table`); a new positive phase
    clamps the data layer to a fresh data sample (or keeps the current one while the task's
