@@ -124,10 +124,11 @@ run_discrete.preflight = lambda engine, circuit, rule, phases, profile, sim: _re
     engine, sim, f"rule '{rule.name}'")
 
 
-@NumpyEngine.runner(circuits=("two_branch",), rules=("sgd", "isd"), profiles=False)
+@NumpyEngine.runner(circuits=("two_branch",), rules=("sgd", "isd"))
 def run_view_based(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
     """Two-branch / multi-view circuits: online SGD or always-on ISD (``.two_branch``)."""
-    return run_two_branch(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc)
+    return run_two_branch(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc,
+                          profile=profile)
 
 
 run_view_based.preflight = lambda engine, circuit, rule, phases, profile, sim: _refuse_float32(
