@@ -74,14 +74,15 @@ def plot(res, out):
         for i, r in enumerate(sel):
             ax.bar(i, r["emulator"], color="C0" if r["tag"] == "floating_pt" else "C1", width=0.6)
             ax.text(i, r["emulator"], f"{r['emulator']:.3g}", ha="center", va="bottom", fontsize=8)
+            print(f"{run} {r['tag']}: {r['metric']} = {r['emulator']:.4g} {r['unit']} (float model {r['float']:.4g})")
         if sel:
             ax.axhline(sel[0]["float"], color="k", lw=1.2, label=f"float model ({sel[0]['float']:.3g})")
             ax.set_xticks(range(len(sel)), [r["tag"] for r in sel], fontsize=8)
             ax.set_ylabel(f"{sel[0]['metric']} ({sel[0]['unit']})")
-            ax.legend(fontsize=7, loc="lower right")
+            # bars start at 0 (a cut axis would make a 0.5-point difference look large); headroom for the legend
+            ax.set_ylim(0, 1.3 * max(max(r["emulator"] for r in sel), sel[0]["float"]))
+            ax.legend(fontsize=7, loc="upper center")
         ax.set_title(f"{run} deployed on the emulator", fontsize=9)
-    if any(r["run"] == "digits" for r in res["rows"]):
-        ax1.set_ylim(80, 100)
     for (name, c), color in zip(res["curves"].items(), ("C1", "C0", "0.3")):
         t, kl = np.asarray(c["time_s"]), np.asarray(c["kl_nats"])
         ax2.plot(t, kl, color=color, lw=0.6, alpha=0.4)

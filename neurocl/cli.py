@@ -32,6 +32,7 @@ EPILOG = """examples:
   neurocl engines                                what each engine runs (circuits, rules, phases, profile fields)
   neurocl run bas3 --profile loihi2 --time 200000
   neurocl run bas3 --engine brian2 --time 20000  Brian2 network, raster.png per learner
+  neurocl run bas3 --engine brian2 -E units=spiking -E psp_steps=10   engine options (see `neurocl engines`)
   neurocl deploy --target lava results/bas3      a saved run on the Lava Loihi 2 emulator
 """
 
@@ -102,6 +103,28 @@ def _check_profile_arg(profile) -> None:
             _check_text_file(profile, "hardware profile (TOML)")
 
 
+def _engine_option_args(items) -> dict | None:
+    """``--engine-option KEY=VALUE`` items as a dict; VALUE is read as a TOML value (``10``,
+    ``2.5``, ``true``, ``"x"``), else kept as a plain string (``units=spiking``)."""
+    import tomllib
+
+    from neurocl.errors import ConfigError
+
+    if not items:
+        return None
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"argument --engine-option/-E: expected KEY=VALUE (e.g. -E units=spiking), got {item!r}")
+        try:
+            options[key] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            options[key] = value
+    return options
+
+
 def _cmd_run(args) -> int:
     from neurocl.config import load_config
     from neurocl.experiments.run import run
@@ -109,7 +132,8 @@ def _cmd_run(args) -> int:
     _check_text_file(args.spec, "circuit spec (TOML)")
     _check_profile_arg(args.profile)
     config = load_config(args.spec).replace(profile=args.profile, engine=args.engine, seed=args.seed,
-                                            duration=args.time, replicas=args.replicas)
+                                            duration=args.time, replicas=args.replicas,
+                                            engine_options=_engine_option_args(args.engine_option))
     out = args.out or Path("results") / Path(args.spec).stem
     sim = config.simulation
     print(f"{config.name}: {config.circuit.kind} on {config.data.name}, engine {config.engine}, "
@@ -165,7 +189,38 @@ def _cmd_engines(args) -> int:
               f" (laws: {', '.join(sorted(sup['phase_laws']))})\n"
               f"  profile fields: {', '.join(sorted(sup['profile_fields'])) or 'none (ideal weights only)'}\n"
               f"  capabilities: {', '.join(sorted(sup['capabilities'])) or 'none'}")
+        options = _engine_options_help(engine_class(name).Options)
+        print("  options (-E KEY=VALUE, or the spec's engine table):" + ("" if options else " none"))
+        for line in options:
+            print(f"    {line}")
     return 0
+
+
+def _engine_options_help(options_cls) -> list[str]:
+    """One line per field of an engine's ``Options`` dataclass: ``name = default  type: summary``,
+    the type (allowed values) and summary read from its numpydoc ``Parameters`` section."""
+    import dataclasses
+    import re
+
+    doc = (options_cls.__doc__ or "").splitlines()
+    described = {}
+    for i, line in enumerate(doc):
+        m = re.match(r"\s*(\w+) : (.+)$", line)
+        if m:
+            text = []
+            for follow in doc[i + 1:]:
+                if not follow.strip() or re.match(r"\s*\w+ : ", follow):
+                    break
+                text.append(follow.strip())
+            summary = " ".join(text).replace("``", "").split(". ")[0].rstrip(".")
+            described[m.group(1)] = (m.group(2).strip(), summary)
+    lines = []
+    for f in dataclasses.fields(options_cls):
+        default = f.default if f.default is not dataclasses.MISSING else "(required)"
+        shown = f'"{default}"' if isinstance(default, str) else repr(default)
+        kind, summary = described.get(f.name, (getattr(f.type, "__name__", str(f.type)), ""))
+        lines.append(f"{f.name} = {shown}  {kind}" + (f": {summary}" if summary else ""))
+    return lines
 
 
 def _cmd_check_theory(args) -> int:
@@ -301,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicas", type=_int_at_least(1), help="override simulation.replicas")
     p.add_argument("--profile", help="hardware profile: a shipped name (see `neurocl profiles`) or a TOML file")
     p.add_argument("--engine", help="override the spec's engine (numpy, brian2) with its default options")
+    p.add_argument("-E", "--engine-option", action="append", metavar="KEY=VALUE",
+                   help="set an engine option (repeatable; after --engine), e.g. -E units=spiking -E psp_steps=10; "
+                        "`neurocl engines` lists each engine's options")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("circuits", help="list the shipped circuit specs (the names `neurocl run` accepts)",
@@ -414,11 +472,20 @@ def error_message(exc: BaseException) -> str | None:
     return text
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings (``warnings.warn``) as one line ``neurocl: warning: ...`` on stderr."""
+    print(f"neurocl: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except KeyboardInterrupt:
         print("neurocl: interrupted", file=sys.stderr)
         return 130

@@ -67,14 +67,23 @@ class RunConfig:
             "learners": learners,
         }
 
-    def replace(self, profile: str | None = None, engine: str | None = None, **simulation) -> "RunConfig":
-        """A copy with the profile, the engine (its options reset to defaults) and/or some
-        simulation settings (``seed``, ``duration``, ...) replaced; ``None`` keeps the current value."""
+    def replace(self, profile: str | None = None, engine: str | None = None,
+                engine_options: dict | None = None, **simulation) -> "RunConfig":
+        """A copy with the profile, the engine (its options reset to defaults), some engine
+        options (merged over the current ones, after an engine switch) and/or some simulation
+        settings (``seed``, ``duration``, ...) replaced; ``None`` keeps the current value.
+
+        Engine options are validated against the engine's ``Options`` (unknown key, wrong type
+        or value out of range: :class:`~neurocl.errors.ConfigError` naming the option)."""
         sim = dataclasses.replace(self.simulation, **{k: v for k, v in simulation.items() if v is not None})
         out = dataclasses.replace(self, simulation=sim)
         if engine is not None and engine != self.engine:
             _validate_engine(engine, {})
             out = dataclasses.replace(out, engine=engine, engine_options={})
+        if engine_options:
+            merged = {**out.engine_options, **engine_options}
+            _validate_engine(out.engine, merged)
+            out = dataclasses.replace(out, engine_options=merged)
         if profile is not None:
             load_profile(profile)  # validate now
             out = dataclasses.replace(out, profile=str(profile))

@@ -20,6 +20,7 @@ TINY = {  # arguments that make an example small enough for the default test run
     "brian2_raster.py": ["--duration", "400", "--record", "100", "--target", "numpy"],
     "lava_deployment.py": ["--duration", "500", "--results", "{tmp}/none"],
     "two_branch_ode.py": ["--Ns", "200,400", "--seeds", "2", "--t-end", "1", "--n-mc", "2000"],
+    "always_on_variance.py": ["--quick"],
 }
 
 
@@ -32,10 +33,13 @@ LAVA = {"lava_deployment.py", "lemma21_profiles.py"}
 #: examples whose smallest run still takes about half a minute (bas4's exact KL at 20
 #: checkpoints): in `make test-slow`
 SLOW = {"isd_vs_twophase.py"}
+#: examples whose smallest run takes 10-60 s of CPU: in `make test-integration`
+INTEGRATION = {"always_on_variance.py"}
 
 
 def _marks(script):
-    return ([pytest.mark.lava] if script in LAVA else []) + ([pytest.mark.slow] if script in SLOW else [])
+    return ([pytest.mark.lava] if script in LAVA else []) + ([pytest.mark.slow] if script in SLOW else []) + (
+        [pytest.mark.integration] if script in INTEGRATION else [])
 
 
 @pytest.mark.parametrize("script", [pytest.param(s, marks=_marks(s)) for s in sorted(TINY)])

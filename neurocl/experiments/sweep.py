@@ -3,7 +3,8 @@
 A sweep spec (TOML)::
 
     name = "b_sweep"
-    base = "../circuits/bas3.toml"          # run config the grid varies (relative to this file)
+    base = "../circuits/bas3.toml"          # run config the grid varies (relative to this file,
+                                            # or a shipped spec name: base = "bas3")
     [overrides]                             # applied to every run (dotted keys)
     "simulation.duration" = 2000000.0
     [grid]                                  # the Cartesian product of these lists
@@ -119,6 +120,20 @@ def _read_toml(path: Path, what: str) -> dict:
         raise ConfigError(f"{what}: malformed TOML: {exc}") from None
 
 
+def _base_file(sweep_path: Path, base: str) -> Path:
+    """The run config a sweep's ``base`` names: a file relative to the sweep file (it wins), else a
+    shipped circuit spec name (``"bas3"``, see ``neurocl circuits``); neither is a ConfigError."""
+    from neurocl.shipped import resolve_spec
+
+    candidate = (sweep_path.parent / base).resolve()
+    if candidate.exists() or base.endswith(".toml") or "/" in base or "\\" in base:
+        return candidate   # a path: _read_toml names it if missing
+    try:
+        return resolve_spec(base).resolve()   # (a file named like that in the working directory would win there)
+    except ConfigError as exc:
+        raise ConfigError(f"{sweep_path}: base = {exc}") from None
+
+
 def load_sweep(path) -> SweepSpec:
     """Read and validate a sweep spec: every grid point must be a valid run config."""
     path = Path(path)
@@ -132,8 +147,9 @@ def load_sweep(path) -> SweepSpec:
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ConfigError(f"{path}: name = {name!r} must be a non-empty string without path separators")
     if not isinstance(raw["base"], str) or not raw["base"]:
-        raise ConfigError(f"{path}: base = {raw['base']!r} must be the path of a run config (a string)")
-    base = _read_toml((path.parent / raw["base"]).resolve(), f"{path}: base = {raw['base']!r}")
+        raise ConfigError(f"{path}: base = {raw['base']!r} must be the path of a run config or the name of a "
+                          "shipped circuit spec (a string)")
+    base = _read_toml(_base_file(path, raw["base"]), f"{path}: base = {raw['base']!r}")
     overrides = raw.get("overrides", {})
     if not isinstance(overrides, dict):
         raise ConfigError(f"{path}: [overrides] must be a table of dotted keys")

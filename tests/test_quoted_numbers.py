@@ -1,0 +1,322 @@
+"""Every number quoted in README.md and examples/README.md is traceable.
+
+Each decimal number in the prose and tables of the two READMEs (fenced code blocks excluded)
+lies inside one of three kinds of phrase listed here:
+
+* ``TRACED``: a measured number, checked against the JSON that the script which measured it
+  saved next to its figure (``examples/<name>.json``), at the precision it is printed with
+  (``0.47`` matches 0.465 <= x < 0.475); or a number computed in closed form
+  (``ln(512/14) = 3.60``), checked against the formula;
+* ``UNSAVED``: a number from a run whose output is not saved in the repository; the text must
+  say so (``not saved``) within a few lines of it;
+* ``INPUTS``: not a measurement (a version, a setting, a theorem's name).
+
+A quoted number that changes, or a new one, fails here until it is traced again (the JSON it
+comes from, or a visible "not saved").  Integers (run times in minutes, seeds, sizes) are not
+scanned; those that are measurements are traced where a JSON holds them.  The default tests
+run in well under a second (text and JSON only); ``test_figure_redraws_from_its_saved_numbers``
+(integration marker) redraws each figure from its JSON with the script's ``--replot``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ("README.md", "examples/README.md")
+
+#: a number as printed: optional sign, digits with optional thousands commas, decimals, exponent
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?(?![\w])")
+#: what the coverage scan looks at: numbers with a decimal point
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:e[+-]?\d+)?")
+#: how far (characters of the whitespace-normalised text) a "not saved" may be from the number
+NEAR = 1200
+
+
+@dataclass(frozen=True)
+class Below:
+    """The quoted number is an upper bound (``within 1 %``): the saved value must not exceed it."""
+
+    value: float
+
+
+@cache
+def doc(name: str) -> str:
+    """The document with fenced code blocks blanked and whitespace collapsed (lines are wrapped)."""
+    text = (ROOT / name).read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```", lambda m: " " * len(m.group(0)), text, flags=re.S)
+    return re.sub(r"\s+", " ", text)
+
+
+@cache
+def saved(name: str) -> dict:
+    return json.loads((ROOT / "examples" / name).read_text())
+
+
+def _norm(phrase: str) -> str:
+    return re.sub(r"\s+", " ", phrase.strip())
+
+
+def spans(name: str, phrase: str) -> list[tuple[int, int]]:
+    text, p = doc(name), _norm(phrase)
+    out, start = [], text.find(p)
+    while start >= 0:
+        out.append((start, start + len(p)))
+        start = text.find(p, start + 1)
+    return out
+
+
+def numbers(phrase: str) -> list[str]:
+    return NUMBER.findall(_norm(phrase))
+
+
+def agrees(printed: str, value) -> bool:
+    """``value`` rounds to ``printed`` at the precision printed (a Below: does not exceed it)."""
+    quoted = float(printed.replace(",", ""))
+    if isinstance(value, Below):
+        return value.value <= quoted
+    mantissa, _, exponent = printed.replace(",", "").lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    half_ulp = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    return abs(float(value) - quoted) <= half_ulp * (1 + 1e-9) + 1e-15
+
+
+# ------------------------------------------------------------------ the saved numbers, derived
+def b_sweep():
+    return saved("b_sweep.json")
+
+
+def lava():
+    return saved("lava_deployment.json")
+
+
+def lava_row(run, tag, key):
+    (row,) = [r for r in lava()["rows"] if r["run"] == run and r["tag"] == tag]
+    return row[key]
+
+
+def curve(name):
+    c = lava()["curves"][name]
+    t, kl = np.asarray(c["time_s"]), np.asarray(c["kl_nats"]).mean(1)   # mean over replicas
+    return t, kl
+
+
+def lemma():
+    return saved("lemma21_profiles.json")
+
+
+def worst_rel(profile, steps):
+    rows = [r for r in lemma()["rows"][str(steps)] if r["profile"] == profile]
+    return max(abs(r["measured"] / r["predicted"] - 1) for r in rows if r["predicted"])
+
+
+def lemma_lava(key):
+    return [r[key] for r in lemma()["lava"]]
+
+
+def ode():
+    return saved("two_branch_ode.json")
+
+
+def ode_err(n, i=0):
+    return ode()["sup_error_mean_se"][str(n)][i]
+
+
+# ------------------------------------------------------------------ the table
+# (document, phrase, values): one value per number of the phrase, in order (None: not checked,
+# an input such as the b of a grid point or a count)
+R, E = "README.md", "examples/README.md"
+TRACED = [
+    # closed forms
+    (R, "ln(512/14) = 3.60 nats on `bas3` and ln(65536/30) = 7.69",
+     lambda: [None, None, math.log(512 / 14), None, None, math.log(65536 / 30)]),
+    (R, "barely left the uniform model (ln(512/14) = 3.60 nats)", lambda: [None, None, math.log(512 / 14)]),
+    # check-theory --engine lava: the last panel of lemma21_profiles
+    (R, "bias |E e| 0.60, 0.47, 0.63 against 0.53, 0.56, 0.50 expected from sampling alone",
+     lambda: lemma_lava("bias_lava") + lemma_lava("bias_floor")),
+    (R, "noise 36.5, 38.6, 33.1 (Lava) vs 38.3, 42.3, 35.1 (profile)",
+     lambda: lemma_lava("noise_lava") + lemma_lava("noise_profile")),
+    (R, "0.0179 +- 0.0046 measured vs 0.0181 nats predicted",
+     lambda: [lemma_lava("measured2")[-1], lemma_lava("se2")[-1], lemma_lava("predicted2_profile")[-1]]),
+    # deployment on the emulator
+    (R, "bas3 ISD 0.266 nats (`fixed_pt`) and 0.272 (`floating_pt`) vs the float model's 0.266 nats",
+     lambda: [lava_row("bas3", "fixed_pt", "emulator"), lava_row("bas3", "floating_pt", "emulator"),
+              lava_row("bas3", "fixed_pt", "float")]),
+    (R, "digits ISD 96.1 % (`fixed_pt`) vs 95.6 %",
+     lambda: [lava_row("digits", "fixed_pt", "emulator"), lava_row("digits", "fixed_pt", "float")]),
+    (E, "bas3 sample KL 0.272 (float) / 0.266 (fixed) vs the float model's exact 0.266 nats",
+     lambda: [lava_row("bas3", "floating_pt", "emulator"), lava_row("bas3", "fixed_pt", "emulator"),
+              lava_row("bas3", "fixed_pt", "float")]),
+    (E, "digits test accuracy 95.6 % (float) / 96.1 % (fixed) vs 95.6 %",
+     lambda: [lava_row("digits", "floating_pt", "emulator"), lava_row("digits", "fixed_pt", "emulator"),
+              lava_row("digits", "fixed_pt", "float")]),
+    # on-chip learning curves (mean over replicas)
+    (R, "3.65 nats to 0.91 at 240 s (best 0.80) in `floating_pt`, matching the numpy engine on the same "
+        "settings (1.05, best 0.96), and to a best of 1.29 nats in `fixed_pt`",
+     lambda: [curve("Lava floating_pt")[1][0], curve("Lava floating_pt")[1][-1], curve("Lava floating_pt")[0][-1],
+              curve("Lava floating_pt")[1].min(), curve("numpy engine")[1][-1], curve("numpy engine")[1].min(),
+              curve("Lava fixed_pt")[1].min()]),
+    (R, "fluctuates (2.08 at 240 s;", lambda: [curve("Lava fixed_pt")[1][-1], curve("Lava fixed_pt")[0][-1]]),
+    (E, "KL 3.65 -> 0.91 nats (best 0.80; numpy 1.05, best 0.96)",
+     lambda: [curve("Lava floating_pt")[1][0], curve("Lava floating_pt")[1][-1], curve("Lava floating_pt")[1].min(),
+              curve("numpy engine")[1][-1], curve("numpy engine")[1].min()]),
+    (E, "reaches 1.29 nats at 160 s",
+     lambda: [curve("Lava fixed_pt")[1].min(), curve("Lava fixed_pt")[0][curve("Lava fixed_pt")[1].argmin()]]),
+    (E, "fluctuates between 1.3 and 2.2 (mean over replicas)",
+     lambda: [curve("Lava fixed_pt")[1][curve("Lava fixed_pt")[1].argmin():].min(),
+              curve("Lava fixed_pt")[1][curve("Lava fixed_pt")[1].argmin():].max()]),
+    # b sweep
+    (E, "final KL is lowest at b = 0.2 (0.47 +- 0.02 nats; 0.58 at b = 0.5, 0.77 at b = 0.9)",
+     lambda: [b_sweep()["b"][int(np.argmin(b_sweep()["final_kl_nats_mean"]))],
+              b_sweep()["final_kl_nats_mean"][1], b_sweep()["final_kl_nats_se"][1],
+              b_sweep()["final_kl_nats_mean"][3], b_sweep()["b"][3],
+              b_sweep()["final_kl_nats_mean"][5], b_sweep()["b"][5]]),
+    (E, "b* from the moments is 0.50 (M+ = 41.6, M- = 40.8)",
+     lambda: [b_sweep()["b_star"], b_sweep()["m_pos"], b_sweep()["m_neg"]]),
+    # Lemma 2.1 per profile
+    (E, "Small updates agree (ecram, rram_hfo2 within 1 %)",
+     lambda: [Below(100 * max(worst_rel("ecram", 50), worst_rel("rram_hfo2", 50)))]),
+    (E, "(up to 72 % off for ecram, 77 % for rram_hfo2, 36 % for loihi2)",
+     lambda: [100 * worst_rel("ecram", 20000), 100 * worst_rel("rram_hfo2", 20000), 100 * worst_rel("loihi2", 20000)]),
+    (E, "(0.020, 0.024, 0.018 nats, s.e. 0.005-0.006) against the profile's prediction (0.018, 0.030, 0.018)",
+     lambda: lemma_lava("measured2") + [min(lemma_lava("se2")), max(lemma_lava("se2"))]
+     + lemma_lava("predicted2_profile")),
+    (E, "the update noise Tr Cov agrees within 10 % (36.5 vs 38.3, 38.6 vs 42.3, 33.1 vs 35.1",
+     lambda: [Below(100 * max(abs(a / b - 1) for a, b in zip(lemma_lava("noise_lava"), lemma_lava("noise_profile"))))]
+     + [v for pair in zip(lemma_lava("noise_lava"), lemma_lava("noise_profile")) for v in pair]),
+    (E, "at three states, 8 replicas x 32 updates each",
+     lambda: [lemma_lava("replicas")[0] // lemma()["windows"], lemma()["windows"]]),
+    # two-branch ODE
+    (E, "0.301 +- 0.037 (N = 250), 0.221, 0.193, 0.150, 0.101 +- 0.018 (N = 4000); fitted log-log slope -0.37",
+     lambda: [ode_err(250), ode_err(250, 1), None, ode_err(500), ode_err(1000), ode_err(2000), ode_err(4000),
+              ode_err(4000, 1), None, ode()["slope"]]),
+    (E, "two independent sets of 20,000 base samples) is 0.20 in sup norm", lambda: [None, ode()["ode_mc_error"]]),
+]
+
+#: (document, phrase, note): numbers whose run is not saved; ``note`` (saying "not saved") must
+#: stand within NEAR characters of the phrase
+UNSAVED = [
+    (R, "| KL 0.217 +- 0.022 nats | KL 0.252 +- 0.003 nats |", "are not saved in the repository (the command"),
+    (R, "| KL 0.89 +- 0.14 nats | KL 0.71 +- 0.02 nats |", "are not saved in the repository (the command"),
+    (R, "| 95.6 % test accuracy | 97.8 % test accuracy |", "are not saved in the repository (the command"),
+    (R, "| neurocl (event-driven kernel, 1 replica) | 8.5e9 | 1.00 | 3.0 / 1.5 MiB |",
+     "its numbers are not saved in the repository"),
+    (R, "| 1.35e10 | 1.59 | 47.8 / 24.1 MiB |", "its numbers are not saved in the repository"),
+    (R, "| 9.7e8 | 0.11 | 0.2 / 1.5 MiB |", "its numbers are not saved in the repository"),
+    (R, "| 2.2e8 | 0.03 |", "its numbers are not saved in the repository"),
+    (R, "| 1.1e8 | 0.01 |", "its numbers are not saved in the repository"),
+    (R, "neurocl gets 3.3e9", "(neither is saved)"),
+    (R, "9e8-1.6e9", "(neither is saved)"),
+    (R, "3.22 +- 0.02 nats", "one run, not saved"),
+    (R, "reaches 0.217 +- 0.022 nats (the table above)", "one run, not saved"),
+    (R, "reached 1.41", "an earlier run, not saved"),
+    (R, "1.98 in the earlier run", "an earlier run, not saved"),
+    (R, "plateaus at 1.4-2.0 nats", "plateaus at 1.4-2.0 nats; not saved"),
+    (R, "about 4.6 s of wall time per simulated second", "on 2 cores (not saved)"),
+    (E, "a relative bias below 0.93 always descends", "not saved"),
+    (E, "bas3 ISD 0.22 +- 0.02 vs TwoPhase 0.25 +- 0.003 nats; bas4 ISD 0.89 +- 0.14 vs TwoPhase 0.71 +- 0.02",
+     "Measured (one run, not saved; the bas3 numbers"),
+    (E, "fixed 0.32 +- 0.04, exponential 0.29 +- 0.03, gamma 0.31 +- 0.05, uniform 0.34 +- 0.07 nats "
+        "(TwoPhase 0.25 +- 0.01)", "Measured final KL (one run, not saved)"),
+    (E, "0.161 (tau = 1 ms) to 0.043 (tau = 16 ms), a slope of about -0.5", "Measured relative bias (one run, not saved)"),
+    (E, "(0.063, 0.141, 0.262 at tau = 16, 32, 64 ms", "Measured relative bias (one run, not saved)"),
+    (E, "clean gradient 96.5 % train, 95.1 % test; the test accuracy stays within 0.1 point of that for noise up "
+        "to 3 |g| and bias up to 0.1 |g| (best 95.2 % at noise 0.1 |g|)", "Measured (one run, not saved)"),
+    (E, "1.41 in an earlier run", "1.41 in an earlier run, not saved"),
+    (E, "about 0.5 ms per sample per seed", "per seed; not saved"),
+]
+
+#: phrases whose decimal numbers are not measurements
+INPUTS = [
+    (R, "Requirements: Python 3.11"),
+    (R, "Brian2 (`<2.10`)"),
+    (R, "(`lava-nc==0.10.0`"),
+    (R, "declares `python<3.11`"),
+    (R, "--dt 1.0`"),
+    (R, '(`"learners.isd.phases.b": 0.3`'),
+    (R, "(`2e-5`, `2.0e-5`, `0.00002`)"),
+    (R, 'record = 200.0 }'),
+    (R, "b = 0.3 exponential phases"),
+    (R, "dt = 0.1 ms"),
+    (R, "(CPython 3.11.7, numpy 1.26.4"),
+    (R, "| Brian2 2.9, cython target"),
+    (R, "| Lava 0.10 floating_pt"),
+    (R, "Lemma 2.1"),
+    (E, "Theorems 3.1 and 3.2"),
+    (E, "Lemma 2.1"),
+    (E, "the paper's 0.2-0.3"),
+    (E, "lr 0.05"),
+    (E, "`s = 0.5`, `lambda = 0.5`, `mu = 0.2`"),
+]
+
+
+def _ids(entries):
+    return [f"{e[0]}: {_norm(e[1])[:60]}" for e in entries]
+
+
+@pytest.mark.parametrize("name, phrase, values", TRACED, ids=_ids(TRACED))
+def test_traced_number_matches_its_source(name, phrase, values):
+    assert spans(name, phrase), f"{name}: the quoted phrase is gone or changed; trace it again: {phrase!r}"
+    printed, expected = numbers(phrase), values()
+    assert len(printed) == len(expected), (printed, expected)
+    for p, v in zip(printed, expected):
+        if v is not None:
+            assert agrees(p, v), f"{name}: {p} quoted in {phrase!r}, but the saved value is {v!r}"
+
+
+@pytest.mark.parametrize("name, phrase, note", UNSAVED, ids=_ids(UNSAVED))
+def test_unsaved_number_says_so(name, phrase, note):
+    assert "not saved" in note or "neither is saved" in note
+    where, notes = spans(name, phrase), spans(name, note)
+    assert where, f"{name}: phrase gone or changed: {phrase!r}"
+    assert notes, f"{name}: the note {note!r} is gone"
+    assert any(abs(a - b) <= NEAR for a, _ in where for b, _ in notes), (phrase, note)
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_every_decimal_number_is_traced_or_marked(name):
+    covered = [s for entries in (TRACED, UNSAVED) for e in entries if e[0] == name for s in spans(name, e[1])]
+    covered += [s for n, phrase in INPUTS if n == name for s in spans(name, phrase)]
+    text = doc(name)
+    loose = [(m.group(0), text[max(0, m.start() - 50): m.end() + 30]) for m in DECIMAL.finditer(text)
+             if not any(a <= m.start() and m.end() <= b for a, b in covered)]
+    assert not loose, f"{name}: numbers not traced to a saved JSON, not marked 'not saved', not an input: {loose}"
+
+
+def test_agrees_at_the_printed_precision():
+    assert agrees("0.47", 0.4734) and agrees("0.47", 0.465) and not agrees("0.47", 0.4751)
+    assert agrees("2.2", 2.165) and not agrees("2.1", 2.165)
+    assert agrees("1.35e10", 1.352e10) and not agrees("1.35e10", 1.36e10)
+    assert agrees("20,000", 20000) and agrees("1", Below(0.9)) and not agrees("1", Below(1.2))
+
+
+REPLOT = ("b_sweep", "lemma21_profiles", "lava_deployment")
+
+
+@pytest.mark.integration   # three subprocesses, about 10 s: `make test-integration`
+@pytest.mark.parametrize("script", REPLOT)
+def test_figure_redraws_from_its_saved_numbers(script, tmp_path):
+    """The committed figure's JSON is what its script reads back (``--replot``, no simulation):
+    it redraws, and the numbers it prints are the ones the READMEs quote from it."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(ROOT / "examples" / f"{script}.json", tmp_path / "fig.json")
+    res = subprocess.run([sys.executable, str(ROOT / "examples" / f"{script}.py"), "--replot",
+                          "--out", str(tmp_path / "fig.png")], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+    printed = {"b_sweep": ["b = 0.20: final KL 0.473", "b* = 0.503"],
+               "lemma21_profiles": ["ecram       20000 steps/update", "noise Tr Cov lava 33.1 vs profile 35.1"],
+               "lava_deployment": ["digits fixed_pt: test accuracy = 96.11 %", "best mean 0.805"]}[script]
+    for line in printed:
+        assert line in res.stdout, (line, res.stdout)
