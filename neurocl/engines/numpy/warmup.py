@@ -1,7 +1,7 @@
 """Compile the numpy engine's numba kernels once and cache them (``make venv`` runs this).
 
 The kernels are ``@njit(cache=True)``: the first call of each signature (float64 and float32
-RBM kernels, the event-driven kernel, the Hopfield kernel) compiles for 5-30 s and writes the
+RBM kernels, the event-driven kernel, the Hopfield kernel, the two-branch sampler and update) compiles for 5-30 s and writes the
 machine code to ``__pycache__``; every later process loads it.  Run: ``python -m
 neurocl.engines.numpy.warmup``.
 """
@@ -12,9 +12,10 @@ import time
 
 import numpy as np
 
-from neurocl.circuits import RBM, LayeredHopfield
+from neurocl.circuits import RBM, LayeredHopfield, TwoBranch
 from neurocl.data import bars_and_stripes, one_hot
 from neurocl.engines import Simulation, Task, get_engine
+from neurocl.engines.numpy.two_branch import simulate_online
 from neurocl.phases import Exponential, StochasticPhases
 from neurocl.plasticity import ISD
 
@@ -33,6 +34,8 @@ def main() -> None:
     hop_task = Task(clamp=one_hot(np.arange(4) % 2, 2), inputs=x)
     get_engine("numpy", kernel="fused").run(LayeredHopfield((4, 3, 2)), ISD(1e-3), phases, hop_task,
                                             Simulation(dt=0.5, duration=10.0, checkpoints=1))
+    for views in (2, 3):
+        simulate_online(TwoBranch(N=32, K=2, d1=2, views=views), 0.5, 1.0, replicas=2)
     print(f"numba kernels compiled and cached in {time.time() - t0:.0f} s (wall)")
 
 
