@@ -21,6 +21,8 @@ TINY = {  # arguments that make an example small enough for the default test run
     "lava_deployment.py": ["--duration", "500", "--results", "{tmp}/none"],
     "two_branch_ode.py": ["--Ns", "200,400", "--seeds", "2", "--t-end", "1", "--n-mc", "2000"],
     "always_on_variance.py": ["--quick"],
+    "emc2_mh_exactness.py": ["--quick"],
+    "emc2_estimators.py": ["--quick"],
 }
 
 

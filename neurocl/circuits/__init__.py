@@ -8,6 +8,7 @@ from neurocl.circuits.base import CIRCUITS
 from neurocl.circuits.boltzmann import BoltzmannMachine
 from neurocl.circuits.hopfield import LayeredHopfield
 from neurocl.circuits.rbm import RBM
+from neurocl.circuits.sample_contrastive import SampleContrastive
 from neurocl.circuits.two_branch import TwoBranch
 
-__all__ = ["RBM", "BoltzmannMachine", "LayeredHopfield", "TwoBranch", "CIRCUITS"]
+__all__ = ["RBM", "BoltzmannMachine", "LayeredHopfield", "TwoBranch", "SampleContrastive", "CIRCUITS"]

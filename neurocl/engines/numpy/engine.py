@@ -11,6 +11,7 @@ from neurocl.engines.numpy.discrete import run_contrastive_divergence
 from neurocl.engines.numpy.fused import FUSED, KERNEL_RULES
 from neurocl.engines.numpy.learners import LEARNERS
 from neurocl.engines.numpy.two_branch import run_two_branch
+from neurocl.engines.numpy.sample_contrastive import run_sample_contrastive
 from neurocl.engines.numpy.reference import STEPPERS, free_run_glauber, run_reference
 from neurocl.engines.registry import Engine, register
 from neurocl.errors import UnsupportedFeatureError
@@ -155,3 +156,13 @@ def run_view_based(engine, circuit, rule, phases, task, sim, *, params=None, pro
 run_view_based.preflight = lambda engine, circuit, rule, phases, profile, sim: _refuse_float32(
     engine, sim, f"circuit '{circuit.kind}'")
 
+
+@NumpyEngine.runner(circuits=("sample_contrastive",), rules=("sgd",), profiles=False)
+def run_sample_contrastive_sgd(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="",
+                               profile=None):
+    """Sample-contrastive encoders: SGD with the circuit's negative estimator (``.sample_contrastive``)."""
+    return run_sample_contrastive(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc)
+
+
+run_sample_contrastive_sgd.preflight = lambda engine, circuit, rule, phases, profile, sim: _refuse_float32(
+    engine, sim, f"circuit '{circuit.kind}'")

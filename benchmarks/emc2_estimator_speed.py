@@ -1,0 +1,51 @@
+"""Per-step wall time of each negative estimator (issue 15, "Speed").
+
+Sample-contrastive SGD on scikit-learn's digits (1437 training samples), MLP encoder
+64-128-32, batch 16 (32 views per step), one replica; each estimator advances ``--steps`` steps
+in each of 5 interleaved rounds and the fastest round is reported (ms per step; the machine's
+other load inflates the slower rounds), with EMC^2's time over in-batch SimCLR's.
+
+Run:  python benchmarks/emc2_estimator_speed.py [--steps 100] [--batch 16] [--estimators in_batch,sogclr,emc2,isd,exact]
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from neurocl.circuits.sample_contrastive import SampleContrastive
+from neurocl.data.digits import load_digits_split
+from neurocl.engines.numpy.sample_contrastive import ContrastiveLearner
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--estimators", default="in_batch,sogclr,emc2,isd,exact")
+    args = ap.parse_args(argv)
+    x = load_digits_split()[0]
+    names = args.estimators.split(",")
+    learners = {}
+    for name in names:
+        c = SampleContrastive(d_in=64, estimator=name, batch=args.batch)
+        learners[name] = ContrastiveLearner(c, x, 0.05, c.init_params(np.random.default_rng(0), 1), 0)
+        learners[name].advance(0, 5)        # compile / warm up
+    best = {name: np.inf for name in names}
+    k = 5
+    for _ in range(args.rounds):
+        for name in names:
+            t0 = time.perf_counter()
+            learners[name].advance(k, args.steps)
+            best[name] = min(best[name], (time.perf_counter() - t0) / args.steps)
+        k += args.steps
+    for name in names:
+        print(f"{name:>8}: {1e3 * best[name]:.2f} ms per step (fastest of {args.rounds} rounds of {args.steps} steps; "
+              f"batch {args.batch}, digits, MLP 64-128-32)")
+    if "emc2" in best and "in_batch" in best:
+        print(f"EMC^2 / in-batch per-step time: {best['emc2'] / best['in_batch']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Where negatives come from: estimators of the negative term of view-based CL."""
+
+from neurocl.samplers.negatives import (
+    NEGATIVE_ESTIMATORS,
+    ChainState,
+    EMC2Negatives,
+    EmbeddingTable,
+    ExactNegatives,
+    InBatchNegatives,
+    ISDNegatives,
+    SogCLRNegatives,
+    SogCLRState,
+    batch_views,
+    make_estimator,
+    mh_independence_sweep,
+    mh_log_ratio,
+    run_table_chains,
+    table_chain_marginals,
+    table_targets,
+    empirical_laws,
+)
+
+__all__ = [
+    "NEGATIVE_ESTIMATORS",
+    "ChainState",
+    "EMC2Negatives",
+    "EmbeddingTable",
+    "ExactNegatives",
+    "InBatchNegatives",
+    "ISDNegatives",
+    "SogCLRNegatives",
+    "SogCLRState",
+    "batch_views",
+    "make_estimator",
+    "mh_independence_sweep",
+    "mh_log_ratio",
+    "run_table_chains",
+    "table_chain_marginals",
+    "table_targets",
+    "empirical_laws",
+]

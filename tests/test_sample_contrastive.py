@@ -1,0 +1,280 @@
+"""Sample-contrastive learning (issue 15, paper 002): loss, gradients, encoders, negative
+estimators and the exactness of the Metropolis-Hastings chains of EMC^2."""
+
+import numpy as np
+import pytest
+
+from neurocl.circuits.encoders import make_encoder
+from neurocl.data.augment import ViewSpec, make_views, shift
+from neurocl.errors import ConfigError
+from neurocl.objectives import (
+    global_contrastive_grad,
+    global_contrastive_loss,
+    global_contrastive_loss_and_grad_h,
+    normalize,
+)
+from neurocl.samplers import (
+    NEGATIVE_ESTIMATORS,
+    EmbeddingTable,
+    make_estimator,
+    run_table_chains,
+    table_chain_marginals,
+    table_targets,
+    empirical_laws,
+)
+
+
+def _central_diff(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        a = x.copy()
+        a[i] += eps
+        b = x.copy()
+        b[i] -= eps
+        g[i] = (f(a) - f(b)) / (2 * eps)
+    return g
+
+
+def test_loss_matches_definition(rng):
+    """L = (1/2n) sum_k [-beta s_k,pos + log sum_{j != k, pos} exp(beta s_kj)], by a plain loop."""
+    n, d, beta = 6, 4, 2.5
+    z1, _ = normalize(rng.standard_normal((n, d)))
+    z2, _ = normalize(rng.standard_normal((n, d)))
+    Z = np.vstack([z1, z2])
+    total = 0.0
+    for k in range(2 * n):
+        p = (k + n) % (2 * n)
+        neg = [np.exp(beta * Z[k] @ Z[j]) for j in range(2 * n) if j not in (k, p)]
+        total += -beta * Z[k] @ Z[p] + np.log(sum(neg))
+    assert global_contrastive_loss(z1, z2, beta) == pytest.approx(total / (2 * n), rel=1e-12)
+
+
+def test_loss_gradient_through_normalisation(rng):
+    """dL/dh (through z = h/|h|) against central differences; error O(eps^2) ~ 1e-9."""
+    n, d, beta = 5, 3, 4.0
+    h1, h2 = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+    _, g1, g2 = global_contrastive_loss_and_grad_h(h1, h2, beta)
+    n1 = _central_diff(lambda a: global_contrastive_loss_and_grad_h(a, h2, beta)[0], h1)
+    n2 = _central_diff(lambda a: global_contrastive_loss_and_grad_h(h1, a, beta)[0], h2)
+    np.testing.assert_allclose(g1, n1, atol=1e-8)
+    np.testing.assert_allclose(g2, n2, atol=1e-8)
+
+
+@pytest.mark.parametrize("kind,act", [("linear", "tanh"), ("single", "tanh"), ("single", "relu"), ("mlp", "tanh")])
+def test_encoder_and_loss_parameter_gradient(rng, kind, act):
+    """d L(f_w(views)) / dw by backprop against central differences in w."""
+    enc = make_encoder(kind, 6, 3, hidden=5, activation=act)
+    w = enc.init(rng) + 0.1 * rng.standard_normal(enc.n_params)
+    x1, x2 = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+
+    def loss(wv):
+        return global_contrastive_loss_and_grad_h(enc.forward(wv, x1)[0], enc.forward(wv, x2)[0], 3.0)[0]
+
+    h1, c1 = enc.forward(w, x1)
+    h2, c2 = enc.forward(w, x2)
+    _, g1, g2 = global_contrastive_loss_and_grad_h(h1, h2, 3.0)
+    g = enc.backward(w, c1, g1) + enc.backward(w, c2, g2)
+    np.testing.assert_allclose(g, _central_diff(loss, w), atol=1e-7)
+
+
+def test_encoder_validation():
+    with pytest.raises(ConfigError, match="kind"):
+        make_encoder("cnn", 4, 2)
+    with pytest.raises(ConfigError, match="hidden"):
+        make_encoder("mlp", 4, 2, hidden=0)
+    with pytest.raises(ConfigError, match="activation"):
+        make_encoder("single", 4, 2, activation="sigmoidal")
+
+
+# --- estimators -------------------------------------------------------------------------
+def _table(rng, n=12, d=4):
+    Z, _ = normalize(rng.standard_normal((2 * n, d)))
+    return Z, EmbeddingTable.full(Z)
+
+
+def _dense(idx, g, shape):
+    out = np.zeros(shape)
+    out[idx] = g
+    return out
+
+
+def test_registry_names_and_unknown():
+    assert set(NEGATIVE_ESTIMATORS) == {"exact", "in_batch", "sogclr", "emc2", "isd"}
+    with pytest.raises(ConfigError, match="estimator"):
+        make_estimator("hard_negatives")
+    with pytest.raises(ConfigError, match="b_pos"):
+        make_estimator("isd", b_pos=1.0)
+
+
+@pytest.mark.parametrize("name,params", [("exact", {}), ("in_batch", {}), ("sogclr", {"gamma": 1.0})])
+def test_full_batch_estimators_are_the_exact_gradient(rng, name, params):
+    """With the batch = the whole dataset, exact, in-batch and SogCLR (gamma = 1) put the
+    softmax over all 2n - 2 negatives: the estimate is dL/dZ to rounding."""
+    n, beta = 12, 3.0
+    Z, table = _table(rng, n)
+    G = np.vstack(global_contrastive_grad(Z[:n], Z[n:], beta))
+    est = make_estimator(name, **params)
+    idx, g = est.estimate(np.arange(n), n, table, beta, est.init_state(n), rng)
+    np.testing.assert_allclose(_dense(idx, g, Z.shape), G, atol=1e-12)
+
+
+def _mean_z_scores(est, n, b, table, beta, G, rng, R):
+    state = est.init_state(n)
+    draws = np.empty((R,) + G.shape)
+    for r in range(R):
+        idx, g = est.estimate(rng.choice(n, b, replace=False), n, table, beta, state, rng)
+        draws[r] = _dense(idx, g, G.shape)
+    mean, se = draws.mean(0), draws.std(0, ddof=1) / np.sqrt(R)
+    return np.abs(mean - G) / np.maximum(se, 1e-15)
+
+
+def test_exact_estimator_unbiased_and_in_batch_biased(rng):
+    """Mini-batch anchors with exact negatives: E[g_hat] = dL/dZ.  R = 1500 draws; with 96
+    coordinates and Gaussian means, max |z| > 4.5 has probability < 96 * 6.8e-6 < 1e-3.
+    The same check rejects in-batch SimCLR at b = 2 (its bias is many standard errors)."""
+    n, b, beta, R = 12, 2, 4.0, 1500
+    Z, table = _table(rng, n)
+    G = np.vstack(global_contrastive_grad(Z[:n], Z[n:], beta))
+    assert _mean_z_scores(make_estimator("exact"), n, b, table, beta, G, rng, R).max() < 4.5
+    assert _mean_z_scores(make_estimator("in_batch"), n, b, table, beta, G, rng, R).max() > 4.5
+
+
+# --- MH exactness (issue point 1, fast size) ---------------------------------------------
+def _wrong_half_beta(beta, s_new, s_cur):
+    """A deliberately wrong acceptance ratio: min(1, exp(beta/2 (s_new - s_cur)))."""
+    return 0.5 * beta * (s_new - s_cur)
+
+
+def _mh_check(log_ratio=None):
+    """Empirical law of R independent chains per anchor after t proposals vs the exact softmax.
+
+    Bound (per anchor): TV(p_hat, pi) <= TV(p_t, pi) + TV(p_hat, p_t), where
+    TV(p_t, pi) <= (1 - w)^t with w = 1 / (n max_j pi_j) (Mengersen & Tweedie 1996: the
+    independence sampler's kernel is minorised by w pi), E TV(p_hat, p_t) <= 1/2 sum_j
+    sqrt(p_j / R) <= 1/2 sqrt(n / R) (Jensen, Cauchy-Schwarz), and McDiarmid (one chain moves
+    TV by <= 1/R) adds sqrt(ln(A / delta) / (2R)) with delta = 1e-4 for all A anchors together.
+    n = 200, d = 32, beta = 5, R = 15000, t = 80: bound about 0.078.
+    """
+    rng = np.random.default_rng(2024)
+    n, d, beta, R, t = 200, 32, 5.0, 15000, 80
+    Z, _ = normalize(rng.standard_normal((n, d)))
+    S = Z @ Z.T
+    anchors = np.array([0, 1, 2])
+    pi = table_targets(S, anchors, beta)
+    kw = {} if log_ratio is None else {"log_ratio": log_ratio}
+    states = run_table_chains(S, anchors, R, t, beta, rng, **kw)[t]
+    tv = 0.5 * np.abs(empirical_laws(states, n) - pi).sum(axis=1)
+    w = 1.0 / (n * pi.max(axis=1))
+    bound = (1 - w) ** t + 0.5 * np.sqrt(n / R) + np.sqrt(np.log(anchors.size / 1e-4) / (2 * R))
+    return tv, bound
+
+
+def test_mh_chains_reach_the_softmax():
+    tv, bound = _mh_check()
+    assert np.all(tv < bound), (tv, bound)
+
+
+def test_mh_check_rejects_a_wrong_acceptance_ratio():
+    """The same check with acceptance min(1, exp(beta/2 (s_new - s_cur))) (target exp(beta s/2))
+    must fail: its stationary law is about 0.17 away in TV."""
+    tv, bound = _mh_check(_wrong_half_beta)
+    assert np.all(tv > bound), (tv, bound)
+
+
+def test_exact_chain_marginals_converge_geometrically(rng):
+    """The exact marginal law p_t = p_0 K^t of the independence MH kernel obeys
+    TV(p_t, pi) <= (1 - w)^t at every t (Mengersen & Tweedie); the wrong ratio stalls > 0.1."""
+    n, d, beta, t = 300, 32, 5.0, 150
+    Z, _ = normalize(rng.standard_normal((n, d)))
+    S = Z @ Z.T
+    pi = table_targets(S, np.array([7]), beta)[0]
+    w = 1.0 / (n * pi.max())
+    tv = 0.5 * np.abs(table_chain_marginals(S, 7, beta, t) - pi).sum(axis=1)
+    steps = np.arange(1, t + 1)
+    assert np.all(tv <= (1 - w) ** steps + 1e-12)
+    tv_wrong = 0.5 * np.abs(table_chain_marginals(S, 7, beta, t, _wrong_half_beta) - pi).sum(axis=1)
+    assert tv_wrong[-1] > 0.1
+
+
+# --- views ------------------------------------------------------------------------------
+def test_shift_is_a_zero_filled_translation():
+    x = np.arange(16.0).reshape(1, 16)
+    out = shift(x, (4, 4), np.array([[1, -1]])).reshape(4, 4)
+    np.testing.assert_array_equal(out[0], 0)
+    np.testing.assert_array_equal(out[1:, :3], x.reshape(4, 4)[:3, 1:])
+    np.testing.assert_array_equal(out[:, 3], 0)
+
+
+def test_views_dropout_fraction_and_validation(rng):
+    """Without noise or shift, a view zeroes each pixel w.p. dropout: 20000 pixels at 0.3,
+    the fraction is within 5 binomial standard errors (0.016)."""
+    x = np.ones((500, 40))
+    v = make_views(x, ViewSpec(shape=(40,), noise=0.0, dropout=0.3, max_shift=0), rng)
+    assert abs(np.mean(v == 0) - 0.3) < 5 * np.sqrt(0.3 * 0.7 / x.size)
+    with pytest.raises(ConfigError, match="dropout"):
+        ViewSpec(shape=(40,), dropout=1.0)
+
+
+def test_mnist1d_generated_locally_keeps_global_rng():
+    from neurocl.data.mnist1d import load_mnist1d
+
+    np.random.seed(5)
+    before = np.random.get_state()[1].copy()
+    x, y, xt, yt = load_mnist1d(num_samples=100)
+    assert np.array_equal(np.random.get_state()[1], before)
+    assert x.shape == (80, 40) and xt.shape == (20, 40) and set(np.unique(y)) <= set(range(10))
+
+
+def test_compiled_sweep_matches_numpy_loop(rng):
+    """The numba sweep and the numpy reference loop give identical states on the same numbers."""
+    from neurocl.samplers import mh_independence_sweep
+
+    m, P = 50, 40
+    prop = rng.integers(0, 30, (m, P))
+    s_prop = rng.standard_normal((m, P))
+    allowed = rng.random((m, P)) > 0.1
+    state = np.where(rng.random(m) < 0.5, -1, rng.integers(0, 30, m))
+    score = np.where(state < 0, -np.inf, rng.standard_normal(m))
+    a = mh_independence_sweep(state, score, prop, s_prop, allowed, 3.0, np.random.default_rng(1))
+    b = mh_independence_sweep(state, score, prop, s_prop, allowed, 3.0, np.random.default_rng(1), python=True)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert np.all(a[0][:, -1] >= 0)  # every chain accepted something in 40 proposals
+
+
+def test_emc2_digits_spec_runs_and_lowers_the_loss(tmp_path):
+    """`circuits/emc2_digits.toml` through the run machinery (`neurocl run` uses the same
+    `run`), shrunk to a small encoder and 40 steps: every metric is recorded with a finite
+    value, and the global contrastive loss on the fixed evaluation table decreases."""
+    import tomllib
+    from pathlib import Path
+
+    from neurocl.config import parse_config
+    from neurocl.experiments.run import read_metrics_csv, run
+
+    spec = Path(__file__).resolve().parent.parent / "circuits" / "emc2_digits.toml"
+    raw = tomllib.loads(spec.read_text())
+    raw["circuit"].update(hidden=16, d_out=8)
+    raw["simulation"].update(duration=40.0, checkpoints=1)
+    run(parse_config(raw), tmp_path, progress=False, echo=None)
+    assert (tmp_path / "DONE").is_file()
+    _, m = read_metrics_csv(tmp_path / "sgd" / "metrics.csv")
+    for key in ("probe_acc", "knn1_acc", "alpha_req", "alpha_r2", "loss_nats"):
+        assert np.all(np.isfinite(m[key])), key
+    assert 0.1 < m["probe_acc"][-1, 0] <= 1.0
+    assert m["loss_nats"][-1, 0] < m["loss_nats"][0, 0]
+
+
+def test_circuit_validation_names_the_field():
+    from neurocl.circuits.sample_contrastive import SampleContrastive
+
+    with pytest.raises(ConfigError, match="estimator"):
+        SampleContrastive(d_in=64, estimator="hard")
+    with pytest.raises(ConfigError, match="view_shape"):
+        SampleContrastive(d_in=40, view_shape=(8, 8))
+    with pytest.raises(ConfigError, match="batch"):
+        SampleContrastive(d_in=64, batch=1)
+    with pytest.raises(ConfigError, match="gamma"):
+        SampleContrastive(d_in=64, estimator="sogclr", gamma=0.0)
