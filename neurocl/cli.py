@@ -238,7 +238,11 @@ def _cmd_check_theory(args) -> int:
     if args.engine == "numpy" and args.draws is not None and args.draws < 2:
         raise ConfigError(f"argument --draws: must be an integer >= 2 with --engine numpy (the standard error "
                           f"needs two draws), got {args.draws}")
-    config = load_config(spec).replace(duration=args.time, seed=args.seed)
+    config = load_config(spec)
+    by_kind = CHECK_THEORY_BY_KIND.get(config.circuit.kind)
+    if by_kind is not None:
+        return by_kind(args, config)
+    config = config.replace(duration=2_000_000.0 if args.time is None else args.time, seed=args.seed)
     if args.engine == "lava":
         return _check_theory_lava(args, config)
     names = list(shipped_profiles()) if (args.profile or "rram_hfo2") == "all" else [args.profile or "rram_hfo2"]
@@ -261,6 +265,29 @@ def _cmd_check_theory(args) -> int:
     print(f"{ok}/{len(rows)} states agree (within 3 s.e. or 10 %); written {out}/table.txt, "
           f"{out}/predicted_vs_measured.png")
     return 0
+
+
+def _check_theory_two_branch(args, config) -> int:
+    """Two-branch circuits: online learning against the high-dimensional ODE (paper 001)."""
+    from neurocl.errors import ConfigError
+    from neurocl.experiments.check_theory_two_branch import check_theory_two_branch
+
+    if args.engine != "numpy" or args.profile is not None:
+        raise ConfigError("check-theory on a two_branch circuit compares the numpy engine with the ODE: "
+                          "--engine lava and --profile do not apply")
+    sim = config.simulation
+    t_end = None if args.time is None else args.time / sim.dt / config.circuit.N
+    out = Path(args.out or Path("results") / f"check-theory-{config.name}")
+    rows = check_theory_two_branch(config, t_end=t_end, seeds=max(2, args.replicas),
+                                   points=6 if args.states is None else max(2, args.states), seed=args.seed, out=out)
+    ok = sum(r.agrees for r in rows)
+    print(f"{ok}/{len(rows)} times agree (|error| within 3 s.e. + the ODE's Monte Carlo error + 0.02); "
+          f"written {out}/check_theory_two_branch.json")
+    return 0
+
+
+#: circuit kind -> its own check-theory (the default: Lemma 2.1 under hardware profiles, RBMs)
+CHECK_THEORY_BY_KIND = {"two_branch": _check_theory_two_branch}
 
 
 def _check_theory_lava(args, config) -> int:
@@ -377,9 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
         "check-theory", help="Lemma 2.1: predicted vs measured extra NLL change under a hardware profile",
         epilog="examples:\n  neurocl check-theory --circuit bas3 --profile rram_hfo2\n"
                "  neurocl check-theory --circuit bas3 --profile all --steps-per-update 20000\n"
-               "  neurocl check-theory --engine lava --circuit bas3          (on-chip learning vs the loihi2 profile)\n",
+               "  neurocl check-theory --engine lava --circuit bas3          (on-chip learning vs the loihi2 profile)\n"
+               "  neurocl check-theory --circuit two_branch --time 5000      (online learning vs the ODE, t = 5)\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--circuit", default="bas3", help="shipped spec name or TOML path (an RBM with an ISD learner)")
+    p.add_argument("--circuit", default="bas3", help="shipped spec name or TOML path (an RBM with an ISD learner, "
+                   "or a two_branch circuit: simulation against its ODE)")
     p.add_argument("--profile", help="shipped profile name, TOML path, or 'all' (default: rram_hfo2; "
                                      "loihi2 with --engine lava)")
     p.add_argument("--engine", default="numpy", choices=["numpy", "lava"],
@@ -390,14 +419,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "profile replays per update, 8)")
     p.add_argument("--steps-per-update", type=_int_at_least(1), default=50,
                    help="integration steps folded into one update (lava: Gibbs sweeps per update)")
-    p.add_argument("--replicas", type=_int_at_least(1), default=8, help="lava: replicas learning side by side")
+    p.add_argument("--replicas", type=_int_at_least(1), default=8,
+                   help="lava: replicas learning side by side; two_branch: independent runs against the ODE")
     p.add_argument("--windows", type=_int_at_least(2), default=32,
                    help="lava: consecutive updates per replica and state")
     p.add_argument("--eta", type=_positive_float, default=1e-3,
                    help="lava: on-chip learning rate (ms^-1; 8-bit learning needs eta dt >= ~1.2e-4)")
     p.add_argument("--dt", type=_positive_float, default=1.0, help="lava: ms per Gibbs sweep")
     p.add_argument("--tag", default="fixed_pt", choices=["fixed_pt", "floating_pt"], help="lava: ProcessModels")
-    p.add_argument("--time", type=_positive_float, default=2_000_000.0, help="length of the ideal trajectory (ms)")
+    p.add_argument("--time", type=_positive_float, help="length of the ideal trajectory (ms; default 2,000,000; "
+                   "two_branch: the spec's duration, one sample per dt)")
     p.add_argument("--seed", type=_int_at_least(0), default=0)
     p.add_argument("--out", type=Path, help="output folder (default results/check-theory-<circuit>)")
     p.set_defaults(func=_cmd_check_theory)

@@ -43,6 +43,22 @@ Learnability from ``M = 0`` (linearisation): with ``z^(k) = L (eps + s eta^(k))`
 rate depends on the feature law only through its second moment ``c_var`` (paper 001's first
 claim); higher moments enter at higher order (which feature a unit selects).
 
+The linearisation is taken at the uninformative fixed point ``(M = 0, Q*)``, ``Q*`` the zero of
+``dQ/dt`` at ``M = 0`` (:func:`fixed_point_q`).  Where the weight decay wins over the
+background's attraction, ``Q* = 0`` (``W = 0``): then ``h = 0``, ``E[J_kl] = -sigma'(0)^2`` for
+``k != l`` (attraction) and 0 otherwise, so for two views ``G = tau [2 (c_var + s^2 rho)
+sigma'(0)^2 - mu] I`` in closed form and learning from an uninformative start stops at ``mu_c =
+2 (c_var + s^2 rho) sigma'(0)^2`` (:func:`learning_threshold` finds it numerically for any
+setting).  Which feature a unit selects when features compete is decided after the linear phase
+(where only ``c_var`` enters) by the ``O(|M|^3)`` terms, which carry the fourth moments
+(:func:`selection_basin`).
+
+Curvature for Lemma 2.1 (ICLR 2023): the expected loss depends on ``W`` only through ``(M, Q)``
+(:func:`population_loss`), and its Hessian w.r.t. ``W`` has trace ``sum_{kl} (1 + s^2 R_kl)
+E[tr J_kl] + K mu`` (:func:`hessian_trace`); the extra loss of one SGD step over the mean step
+is ``(tau^2 / 2N) tr[H_K C]`` with ``C`` the ``K x K`` gradient covariance, i.e. the ODE's
+second-order term; Lemma 2.1's isotropic form replaces ``H_K`` by ``tr(H_K)/K``.
+
 Expectations are computed by Monte Carlo with common random numbers (one set of base samples
 for the whole solution, so the right-hand side is smooth in ``(M, Q)``); the accuracy of a
 solution is stated by :func:`mc_error`: the sup-norm difference between two solutions with
@@ -58,7 +74,9 @@ import numpy as np
 from neurocl.circuits.two_branch import output_errors, sample_features, view_noise_factor
 
 __all__ = ["BaseSamples", "draw_base", "overlap_drift", "solve_ode", "mc_error", "growth_matrix",
-           "growth_rate", "OdeSolution", "gradient_second_moment"]
+           "growth_rate", "OdeSolution", "gradient_second_moment", "symmetrised", "fixed_point_q", "LinearGrowth",
+           "linear_growth", "learning_threshold", "selection_basin", "population_loss", "jacobian_traces",
+           "hessian_trace"]
 
 
 @dataclass(frozen=True)
@@ -76,10 +94,11 @@ def draw_base(model, n: int, rng: np.random.Generator) -> BaseSamples:
     """``n`` base samples for ``model`` (a :class:`~neurocl.circuits.two_branch.TwoBranch`)."""
     A, K, d1 = model.views, model.K, model.d1
     Lr = view_noise_factor(A, model.rho)
-    c = sample_features(model.feature_law, rng, (n, d1), model.c_var)
     zeta = np.einsum("kl,nld->nkd", Lr, rng.standard_normal((n, A, d1)))
     eta = np.einsum("kl,nlj->nkj", Lr, rng.standard_normal((n, A, K)))
-    return BaseSamples(c, rng.standard_normal((n, K)), zeta, eta)
+    eps = rng.standard_normal((n, K))
+    # the features last: the Gaussian parts are the same for every feature law (common random numbers)
+    return BaseSamples(sample_features(model.feature_law, rng, (n, d1), model.c_var), eps, zeta, eta)
 
 
 def _sqrt_psd(S: np.ndarray) -> np.ndarray:
@@ -135,10 +154,10 @@ class OdeSolution:
 
 
 def solve_ode(model, M0, Q0, tau: float, t_end: float, *, dt: float = 0.01, n_mc: int = 20000, seed: int = 0,
-              b: float | None = None, t_eval=None) -> OdeSolution:
+              b: float | None = None, t_eval=None, base: BaseSamples | None = None) -> OdeSolution:
     """Classical RK4 with step ``dt`` (in ``t = steps / N``) and ``n_mc`` base samples (seed
-    ``seed``); values at ``t_eval`` (default: every step)."""
-    base = draw_base(model, n_mc, np.random.default_rng(seed))
+    ``seed``; or the given ``base``); values at ``t_eval`` (default: every step)."""
+    base = draw_base(model, n_mc, np.random.default_rng(seed)) if base is None else base
     n_steps = int(np.ceil(t_end / dt - 1e-9))
     dt = t_end / n_steps
     t_eval = np.arange(n_steps + 1) * dt if t_eval is None else np.asarray(t_eval, float)
@@ -208,3 +227,193 @@ def gradient_second_moment(model, M: np.ndarray, Q: np.ndarray, base: BaseSample
     e_att = output_errors(h, model.activation, model.lam, "attract")
     e_dec = output_errors(h, model.activation, model.lam, "decorrelate")
     return float(np.trace(_second_order(model, e_att)) / b + np.trace(_second_order(model, e_dec)) / (1.0 - b))
+
+
+# ----------------------------------------------------------------------------- point 2: learnability
+def symmetrised(base: BaseSamples, c_var: float | None = None) -> BaseSamples:
+    """The base samples with every sign flip of each feature's ``(c_j, zeta_j)`` appended
+    (``2^d1`` copies): the Monte Carlo expectations then keep the exact symmetry ``M_{:,j} ->
+    -M_{:,j}`` of the ODE (the drift of a column at ``M_{:,j} = 0`` is exactly 0 and the
+    linearisation couples no two features), so Monte Carlo noise cannot break a tie between
+    features.  ``c_var`` set: each ``c_j`` is rescaled to that exact sample second moment."""
+    d1 = base.c.shape[1]
+    cs, zs = [], []
+    for signs in np.ndindex(*(2,) * d1):
+        f = 1.0 - 2.0 * np.array(signs, float)
+        cs.append(base.c * f)
+        zs.append(base.zeta * f)
+    c = np.concatenate(cs)
+    if c_var is not None:
+        c = c * np.sqrt(c_var / np.mean(c * c, axis=0))
+    k = len(cs)
+    return BaseSamples(c, np.tile(base.eps, (k, 1)), np.concatenate(zs), np.tile(base.eta, (k, 1, 1)))
+
+
+def fixed_point_q(model, tau: float, *, base: BaseSamples | None = None, Q0=None, n_mc: int = 20000, seed: int = 0,
+                  dt: float = 0.2, t_max: float = 200.0, tol: float = 1e-8) -> np.ndarray:
+    """``Q*`` with ``dQ/dt = 0`` at ``M = 0`` (the uninformative fixed point; ``M = 0`` stays 0
+    for symmetric feature laws): RK4 of the ``Q`` equation alone from ``Q0`` (default
+    ``init_norm I``) for ``t = 2``, then Newton-type polishing (``scipy.optimize.root``) of the
+    ``K (K+1) / 2`` independent entries; if that fails or leaves the PSD cone, RK4 goes on until
+    ``max |dQ/dt| < tol`` or ``t_max``.  (``Q* = 0``, i.e. ``W = 0``, when the weight decay
+    outweighs the background's attraction.)"""
+    from scipy.optimize import root
+
+    base = draw_base(model, n_mc, np.random.default_rng(seed)) if base is None else base
+    K = model.K
+    dt = min(dt, 0.5 / (tau * (2.0 * model.mu + 4.0)))   # RK4 well inside its stability region (decay ~ 2 tau mu)
+    M = np.zeros((K, model.d1))
+    Q = model.init_norm * np.eye(K) if Q0 is None else np.array(Q0, float)
+    f = lambda Q: overlap_drift(model, M, Q, base, tau)[1]  # noqa: E731
+    iu = np.triu_indices(K)
+
+    def rk4(Q, t):
+        for _ in range(int(round(t / dt))):
+            k1 = f(Q)
+            if np.abs(k1).max() < tol:
+                break
+            if np.abs(Q).max() < 1e-3 and np.trace(f(1e-6 * np.eye(K))) < 0:
+                return np.zeros_like(Q)         # collapsing onto W = 0 (a fixed point, e(h = 0) = 0, attracting)
+            k2 = f(Q + 0.5 * dt * k1)
+            k3 = f(Q + 0.5 * dt * k2)
+            k4 = f(Q + dt * k3)
+            Q = Q + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        return Q
+
+    def full(v):
+        S = np.zeros((K, K))
+        S[iu] = v
+        return S + np.triu(S, 1).T
+
+    Q = rk4(Q, 2.0)
+    if np.abs(Q).max() < 1e-2:                  # collapsing onto W = 0: no polishing near the kink of sqrt(Q)
+        return rk4(Q, t_max)
+    sol = root(lambda v: f(full(v))[iu], Q[iu], method="hybr", options={"xtol": 1e-10})
+    Qr = full(sol.x)
+    if sol.success and np.linalg.eigvalsh(Qr).min() >= -1e-10 and np.abs(f(Qr)).max() < 1e-6:
+        return Qr
+    return rk4(Q, t_max)
+
+
+@dataclass(frozen=True)
+class LinearGrowth:
+    """The linearisation at the uninformative fixed point ``(M = 0, Q*)``: ``rate`` (largest
+    real part of the eigenvalues of ``G``, per unit ``t``), ``Q`` (``Q*``), ``G`` (K x K; each
+    feature column of ``M`` follows ``dM_{:,j}/dt = G M_{:,j}``) and ``vector`` (the top
+    eigenvector, unit norm)."""
+
+    rate: float
+    Q: np.ndarray
+    G: np.ndarray
+    vector: np.ndarray
+
+
+def linear_growth(model, tau: float, *, n_mc: int = 200000, n_mc_q: int = 5000, seed: int = 0,
+                  Q=None) -> LinearGrowth:
+    """Growth rate of ``|M|`` from an uninformative start (paper 001's learnability claim):
+    :func:`growth_matrix` (``n_mc`` base samples) at ``Q*`` = :func:`fixed_point_q` (``n_mc_q``
+    base samples; or at ``Q`` if given).  The rate
+    depends on the feature law only through ``c_var`` (module docstring)."""
+    base = draw_base(model, n_mc, np.random.default_rng(seed))
+    Q = fixed_point_q(model, tau, base=base if n_mc <= n_mc_q else None, n_mc=n_mc_q, seed=seed) if Q is None \
+        else np.asarray(Q, float)
+    G = growth_matrix(model, Q, base, tau)
+    w, V = np.linalg.eig(G)
+    i = int(np.argmax(w.real))
+    v = np.real(V[:, i])
+    return LinearGrowth(float(w.real[i]), Q, G, v / np.linalg.norm(v))
+
+
+def learning_threshold(model, tau: float, field: str, lo: float, hi: float, *, n_mc: int = 20000, n_mc_q: int = 5000,
+                       seed: int = 0, xtol: float = 1e-3) -> float:
+    """The value of ``field`` (``"mu"``, ``"s"``, ``"lam"``, ``"c_var"``, ...) in ``[lo, hi]``
+    where the linearised growth rate (:func:`linear_growth`, same base-sample seed at every
+    value: common random numbers) crosses 0: the boundary between learning a feature from an
+    uninformative start (rate > 0) and not (rate < 0).  Brent's method; ``ValueError`` if the
+    rate has the same sign at both ends."""
+    from dataclasses import replace
+
+    from scipy.optimize import brentq
+
+    rate = lambda v: linear_growth(replace(model, **{field: float(v)}), tau, n_mc=n_mc, n_mc_q=n_mc_q,  # noqa: E731
+                                   seed=seed).rate
+    return float(brentq(rate, lo, hi, xtol=xtol))
+
+
+def selection_basin(model, tau: float, t_end: float, *, r0: float = 0.05, n_mc: int = 20000, seed: int = 0,
+                    dt: float = 0.05, iters: int = 7) -> tuple:
+    """Which feature one unit selects when two features of equal variance compete (``K = 1``,
+    ``d1 = 2``; laws per feature, e.g. ``feature_law = "gaussian,sparse"``).
+
+    From ``M0 = r0 (cos theta, sin theta)`` at ``Q*`` (:func:`fixed_point_q`) the ODE (with
+    :func:`symmetrised` base samples, so only the laws break the tie) is run to ``t_end`` and the
+    unit's winner is the feature with the larger ``|M|``.  The linear phase keeps ``theta`` (both
+    features grow at the same rate, which depends on ``c_var`` only), so the nonlinear phase,
+    where higher moments enter, decides.  Bisection on ``theta`` in ``(0, pi/2)`` for the basin
+    boundary ``theta*``; returns ``(p1, theta*)`` with ``p1 = 1 - theta* / (pi/2)`` the fraction
+    of escape directions (uniform, as from an isotropic finite-``N`` escape) that select
+    feature 1 (the second)."""
+    if model.K != 1 or model.d1 != 2:
+        raise ValueError("selection_basin needs K = 1 and d1 = 2")
+    base = symmetrised(draw_base(model, n_mc, np.random.default_rng(seed)), model.c_var)
+    Q = fixed_point_q(model, tau, base=base)
+
+    def winner(theta):
+        M0 = r0 * np.array([[np.cos(theta), np.sin(theta)]])
+        sol = solve_ode(model, M0, Q, tau, t_end, dt=dt, base=base, t_eval=[t_end])
+        return int(np.argmax(np.abs(sol.M[-1, 0])))
+
+    lo, hi = 0.0, 0.5 * np.pi
+    w_lo, w_hi = winner(1e-3), winner(0.5 * np.pi - 1e-3)
+    if w_lo == w_hi:
+        return (1.0 if w_lo == 1 else 0.0), (0.0 if w_lo == 1 else 0.5 * np.pi)
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if winner(mid) == w_lo:
+            lo = mid
+        else:
+            hi = mid
+    theta = 0.5 * (lo + hi)
+    p_low_side = theta / (0.5 * np.pi)
+    return (1.0 - p_low_side if w_hi == 1 else p_low_side), float(theta)
+
+
+# ----------------------------------------------------------------------------- point 3: noise and Lemma 2.1
+def population_loss(model, M: np.ndarray, Q: np.ndarray, base: BaseSamples) -> float:
+    """The expected loss ``E[L] + (mu / 2) tr Q`` at overlaps ``(M, Q)`` (exact for every ``N``:
+    the law of the pre-activations depends on ``W`` only through ``(M, Q)``; Monte Carlo over the
+    base samples, so differences at nearby ``(M, Q)`` share their random numbers)."""
+    from neurocl.circuits.two_branch import loss_value
+
+    h, _ = _fields(model, M, Q, base)
+    return float(loss_value(h, model.activation, model.lam).mean() + 0.5 * model.mu * np.trace(Q))
+
+
+def jacobian_traces(h: np.ndarray, activation: str, lam: float, eps: float = 1e-5) -> np.ndarray:
+    """``T_kl = sum_i de^(k)_i / dh^(l)_i`` per sample (``(n, A, A)``), by central differences
+    (step ``eps``) of :func:`~neurocl.circuits.two_branch.output_errors`."""
+    n, A, K = h.shape
+    T = np.zeros((n, A, A))
+    for l in range(A):
+        for i in range(K):
+            hp, hm = h.copy(), h.copy()
+            hp[:, l, i] += eps
+            hm[:, l, i] -= eps
+            T[:, :, l] += (output_errors(hp, activation, lam)[:, :, i] - output_errors(hm, activation, lam)[:, :, i]) / (2 * eps)
+    return T
+
+
+def hessian_trace(model, M: np.ndarray, Q: np.ndarray, base: BaseSamples) -> float:
+    """``Tr H`` of the expected loss w.r.t. the ``N K`` weights ``W`` (the loss in
+    :mod:`neurocl.circuits.two_branch`, weight decay ``(mu/2)|W|^2/N``), ``N -> infinity``::
+
+        Tr H = sum_{k,l} (1 + s^2 R_kl) E[sum_i de^(k)_i / dh^(l)_i] + K mu
+
+    (``d^2 L / dW_ni dW_nj = E[x^(k)_n x^(l)_n e'] / N`` summed over ``n``: ``x^(k).x^(l) / N ->
+    1 + s^2 R_kl``).  The curvature that Lemma 2.1 (``papers/003_*``, ICLR 2023) pairs with the
+    gradient noise."""
+    A = model.views
+    R = np.full((A, A), model.rho) + (1.0 - model.rho) * np.eye(A)
+    h, _ = _fields(model, M, Q, base)
+    T = jacobian_traces(h, model.activation, model.lam).mean(0)
+    return float(np.sum((1.0 + model.s ** 2 * R) * T) + model.K * model.mu)

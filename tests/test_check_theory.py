@@ -32,3 +32,18 @@ def test_cli_check_theory(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "cos(beta,-g)" in res.stdout and "sigma2 f(N)" in res.stdout
     assert (tmp_path / "predicted_vs_measured.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_check_theory_two_branch_compares_with_the_ode(tmp_path, capsys):
+    """``check-theory`` on a two_branch spec dispatches to simulation-vs-ODE (not the profile check)."""
+    import json
+
+    from neurocl.cli import main
+
+    assert main(["check-theory", "--circuit", "two_branch", "--time", "400", "--replicas", "2", "--states", "3",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "|M|_F ODE" in out and "times agree" in out
+    saved = json.loads((tmp_path / "check_theory_two_branch.json").read_text())
+    assert len(saved["rows"]) == 3 and abs(saved["t_end"] - 0.4) < 1e-12
+    assert main(["check-theory", "--circuit", "two_branch", "--time", "400", "--profile", "pcm"]) == 2

@@ -23,6 +23,11 @@ TINY = {  # arguments that make an example small enough for the default test run
     "always_on_variance.py": ["--quick"],
     "emc2_mh_exactness.py": ["--quick"],
     "emc2_estimators.py": ["--quick"],
+    "two_branch_features.py": ["--quick"],
+    "two_branch_noise.py": ["--quick"],
+    "two_branch_isd.py": ["--quick"],
+    "two_branch_views.py": ["--quick"],
+    "two_branch_escape.py": ["--Ns", "200,400", "--seeds", "3", "--t-end", "8", "--n-mc", "5000"],
 }
 
 
@@ -36,7 +41,7 @@ LAVA = {"lava_deployment.py", "lemma21_profiles.py"}
 #: checkpoints): in `make test-slow`
 SLOW = {"isd_vs_twophase.py"}
 #: examples whose smallest run takes 10-60 s of CPU: in `make test-integration`
-INTEGRATION = {"always_on_variance.py"}
+INTEGRATION = {"always_on_variance.py", "two_branch_features.py", "two_branch_escape.py"}
 
 
 def _marks(script):

@@ -47,7 +47,7 @@ from neurocl.schema import Registry
 from neurocl.simulation import Task
 from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
 
-__all__ = ["TwoBranch", "ACTIVATIONS", "FEATURE_LAWS", "output_errors", "sample_features", "sample_views",
+__all__ = ["TwoBranch", "ACTIVATIONS", "FEATURE_LAWS", "output_errors", "sample_features", "feature_laws", "sample_views",
            "overlaps", "frame"]
 
 
@@ -85,9 +85,27 @@ for _name, _fn in (("gaussian", _gauss), ("rademacher", _rademacher), ("uniform"
     FEATURE_LAWS.register(_name, _fn)
 
 
+def feature_laws(law: str, d1: int) -> tuple:
+    """The law of each of the ``d1`` feature variables: ``law`` is one name of
+    :data:`FEATURE_LAWS` (every feature) or ``d1`` comma-separated names (one per feature, e.g.
+    ``"gaussian,sparse"``: two features of equal variance and different fourth moments compete)."""
+    names = tuple(n.strip() for n in law.split(","))
+    if len(names) not in (1, d1):
+        raise ConfigError(f"feature_law = {law!r}: give one law or d1 = {d1} comma-separated laws")
+    for n in names:
+        one_of("feature_law", n, set(FEATURE_LAWS))
+    return names * d1 if len(names) == 1 else names
+
+
 def sample_features(law: str, rng: np.random.Generator, shape, c_var: float = 1.0) -> np.ndarray:
-    """Feature variables ``c`` of the given law with variance ``c_var`` (zero mean)."""
-    return np.sqrt(c_var) * FEATURE_LAWS[law](rng, shape)
+    """Feature variables ``c`` of the given law with variance ``c_var`` (zero mean); with
+    comma-separated laws (:func:`feature_laws`) column ``j`` of the last axis follows law ``j``."""
+    if "," not in law:
+        return np.sqrt(c_var) * FEATURE_LAWS[law](rng, shape)
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    names = feature_laws(law, shape[-1])
+    cols = [FEATURE_LAWS[n](rng, shape[:-1]) for n in names]
+    return np.sqrt(c_var) * np.stack(cols, axis=-1)
 
 
 def frame(N: int, d1: int, rng: np.random.Generator) -> np.ndarray:
@@ -190,7 +208,8 @@ class TwoBranch:
         View noise level and correlation between views.
     lam, mu : float
         Decorrelation strength ``lambda`` and weight decay ``mu``.
-    feature_law : {"gaussian", "rademacher", "uniform", "sparse"}
+    feature_law : {"gaussian", "rademacher", "uniform", "sparse"}, or ``d1`` of them comma-separated
+        (one law per feature variable, :func:`feature_laws`).
     c_var : float
         Variance of each feature variable.
     init_overlap : float
@@ -233,7 +252,7 @@ class TwoBranch:
         if self.d1 + self.K > self.N:
             raise ConfigError(f"d1 + K = {self.d1 + self.K} must be <= N = {self.N} (weights need room outside span(U))")
         one_of("activation", self.activation, set(ACTIVATIONS))
-        one_of("feature_law", self.feature_law, set(FEATURE_LAWS))
+        feature_laws(self.feature_law, self.d1)
         for name in ("s", "lam", "mu", "init_noise"):
             object.__setattr__(self, name, non_negative(name, getattr(self, name)))
         object.__setattr__(self, "c_var", positive("c_var", self.c_var))
