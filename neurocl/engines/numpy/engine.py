@@ -101,7 +101,7 @@ REFERENCE_FALLBACK = ("numpy engine: with hardware profile '{profile}', {rule} o
 
 def profile_blocks_kernel(engine, circuit, rule, profile) -> bool:
     """Whether ``kernel = "auto"`` would take a fused kernel but for the (non-ideal) hardware profile."""
-    fused = FUSED.get(circuit.kind)
+    fused = FUSED.get(circuit.kind) if circuit.kind in FUSED else None
     return (engine.options.kernel == "auto" and profile is not None and not profile.is_ideal and fused is not None
             and rule.name in KERNEL_RULES and fused.eligible(circuit, rule, engine.options.kernel))
 
