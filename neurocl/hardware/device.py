@@ -129,7 +129,10 @@ class SynapseArray:
     noise, device parameters, time since last write, and the ``t_epoch`` accumulator.
 
     ``request(dw, dt)`` asks the devices for an update; ``read()`` returns the weights a
-    network read sees now.
+    network read sees now.  With ``profile.accumulator_bits = m`` the update first goes into a
+    per-synapse accumulator ``tag`` (integer units of ``dw_min / 2^m``, rounded by the
+    profile's ``rounding``), which passes its nearest whole number of ``dw_min`` steps to the
+    devices and keeps the remainder (``|tag| <= 2^(m-1)`` units).
     """
 
     def __init__(self, profile: HardwareProfile, w0: np.ndarray, rng: np.random.Generator):
@@ -144,6 +147,7 @@ class SynapseArray:
         self.stored = self._program(self.hidden, np.ones(w0.shape, bool), rng)
         self.since_write = np.zeros(w0.shape)
         self.pending = np.zeros(w0.shape)
+        self.tag = np.zeros(w0.shape)
         self.calls = 0
         self.rng = rng
 
@@ -161,7 +165,15 @@ class SynapseArray:
         self.calls += 1
         if self.calls % self.profile.t_epoch:
             return
-        self.hidden, written = device_update(self.profile, self.dev, self.hidden, self.pending, self.rng)
+        dw = self.pending
+        m = self.profile.accumulator_bits
+        if m:
+            x = dw / (self.profile.dw_min / 2**m)               # fine steps
+            self.tag += np.sign(x) * pulse_counts(self.profile, np.abs(x), self.rng)
+            carry = np.round(self.tag / 2**m)                    # whole dw_min steps
+            self.tag -= carry * 2**m
+            dw = carry * self.profile.dw_min
+        self.hidden, written = device_update(self.profile, self.dev, self.hidden, dw, self.rng)
         self.stored = self._program(self.hidden, written, self.rng)
         self.since_write[written] = 0.0
         self.pending[:] = 0.0

@@ -71,6 +71,11 @@ class HardwareProfile:
         learning engine draws one random number per update for all synapses (Lava's
         ``fixed_pt`` learning model does), so rounding errors are correlated.  ``t_epoch``:
         updates are accumulated and applied every ``t_epoch`` calls (learning epochs).
+        ``accumulator_bits`` ``m`` (0: none): a per-synapse accumulator (Loihi's synaptic tag)
+        of step ``dw_min / 2^m`` takes each update (rounded by ``rounding`` on that finer grid)
+        and passes whole ``dw_min`` steps (nearest) to the weight, keeping the remainder
+        (error feedback: the rounding noise reaching the weights is the fine grid's;
+        :mod:`neurocl.theory_fixed_point`).
     Mapping
         ``weight_scale``: network weight per device unit (the gain of the array periphery);
         every range and step above is in device units.
@@ -100,6 +105,7 @@ class HardwareProfile:
     weight_bits: int = 0
     shared_rounding: bool = False
     t_epoch: int = 1
+    accumulator_bits: int = 0
     weight_scale: float = 1.0
 
     def __post_init__(self):
@@ -136,6 +142,10 @@ class HardwareProfile:
         if self.weight_bits and not 2 <= int(self.weight_bits) <= 16:
             raise ConfigError(f"weight_bits = {self.weight_bits} must be 0 (analog) or in [2, 16]")
         object.__setattr__(self, "t_epoch", positive_int("t_epoch", self.t_epoch))
+        if not 0 <= int(self.accumulator_bits) <= 16:
+            raise ConfigError(f"accumulator_bits = {self.accumulator_bits} must be in [0, 16]")
+        if self.accumulator_bits and not self.dw_min:
+            raise ConfigError("accumulator_bits needs a pulsed device (dw_min > 0)")
         object.__setattr__(self, "weight_scale", positive("weight_scale", self.weight_scale))
 
     @property
