@@ -16,7 +16,8 @@ setting of ``two_branch_ode.py``) from ``M = 0``, ``Q = I`` at several ``N`` wit
 with ``m*`` half the overlap the ODE reaches from a small start.  Prints every number and saves
 them beside the figure.
 
-Run:  python examples/two_branch_escape.py [--Ns 250,500,1000,2000,4000] [--seeds 10] [--t-end 30]
+Run:  python examples/two_branch_escape.py [--Ns 250,500,1000,2000,4000,8000] [--seeds 10] [--t-end 15]
+      [--replot]
 """
 
 import argparse
@@ -54,14 +55,43 @@ def fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(coef[0]), float(coef[1]), se
 
 
+def plot(res: dict, out: str) -> None:
+    """The figure from the saved numbers (``--replot`` redraws it without simulating)."""
+    Ns = res["Ns"]
+    esc = {n: np.array([np.nan if v is None else v for v in res["escape_times"][str(n)]]) for n in Ns}
+    slope, icpt, se, pred = res["fitted_slope"], res["fitted_intercept"], res["fitted_slope_se"], res["predicted_slope"]
+    fig, axes = new_figure(1, 5.2, 3.8)
+    ax = axes[0]
+    for n in Ns:
+        ok = esc[n][np.isfinite(esc[n])]
+        ax.plot(np.full(len(ok), np.log(n)), ok, ".", color="0.6")
+    ax.plot(np.log(Ns), [np.nanmean(esc[n]) for n in Ns], "o", label="simulation (mean over seeds; dots: seeds)")
+    xs = np.log(np.array([Ns[0], Ns[-1]], float))
+    ax.plot(xs, slope * xs + icpt, "-", label=f"fit: slope {slope:.2f} +- {se:.2f}")
+    x = np.concatenate([np.full(np.isfinite(esc[n]).sum(), np.log(n)) for n in Ns])
+    y = np.concatenate([esc[n][np.isfinite(esc[n])] for n in Ns])
+    ax.plot(xs, pred * xs + float(np.mean(y - pred * x)), "k--", label=f"theory: slope 1/(2 lambda) = {pred:.2f}")
+    ax.set_xticks(np.log(Ns), [str(n) for n in Ns])
+    ax.set_xlabel("N (input dimension, log scale)")
+    ax.set_ylabel("escape time (t = samples / N)")
+    ax.set_title(f"time to max|M| = {res['escape_level']:.2f} from M = 0 vs log N")
+    ax.legend(fontsize=7)
+    save(fig, out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="examples/two_branch_escape.png")
-    ap.add_argument("--Ns", default="250,500,1000,2000,4000")
+    ap.add_argument("--Ns", default="250,500,1000,2000,4000,8000")
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--t-end", type=float, default=30.0)
+    ap.add_argument("--t-end", type=float, default=15.0)
     ap.add_argument("--n-mc", type=int, default=200000, help="Monte Carlo samples of the growth rate (per set)")
+    ap.add_argument("--replot", action="store_true", help="redraw the figure from the saved JSON (no simulation)")
     args = ap.parse_args(argv)
+    if args.replot:
+        plot(json.loads(Path(args.out).with_suffix(".json").read_text()), args.out)
+        print(f"wrote {args.out}")
+        return
     Ns = [int(n) for n in args.Ns.split(",")]
     model = TwoBranch(N=Ns[0], **SETTING)
     M0, Q0 = model.initial_overlaps(np.random.default_rng(0))          # M0 = 0, Q0 = I
@@ -93,30 +123,15 @@ def main(argv=None):
     slope, icpt, se = fit_line(x, y)
     print(f"fitted slope of t_esc against log N: {slope:.3f} +- {se:.3f} (s.e.); predicted 1/(2 lambda) = "
           f"{0.5 / lam:.3f}; ratio {slope * 2 * lam:.2f}")
-    fig, axes = new_figure(1, 5.2, 3.8)
-    ax = axes[0]
-    for n in Ns:
-        ok = esc[n][np.isfinite(esc[n])]
-        ax.plot(np.full(len(ok), np.log(n)), ok, ".", color="0.6")
-    means = [np.nanmean(esc[n]) for n in Ns]
-    ax.plot(np.log(Ns), means, "o", label="simulation (mean over seeds; dots: seeds)")
-    xs = np.log(np.array([Ns[0], Ns[-1]], float))
-    ax.plot(xs, slope * xs + icpt, "-", label=f"fit: slope {slope:.2f} +- {se:.2f}")
-    c = float(np.mean(y - 0.5 / lam * x))
-    ax.plot(xs, 0.5 / lam * xs + c, "k--", label=f"theory: slope 1/(2 lambda) = {0.5 / lam:.2f}")
-    ax.set_xticks(np.log(Ns), [str(n) for n in Ns])
-    ax.set_xlabel("N (input dimension, log scale)")
-    ax.set_ylabel(f"escape time t_esc (t = samples / N) to max|M| = {level:.2f}")
-    ax.set_title("escape from M = 0 grows like log N / (2 lambda)")
-    ax.legend(fontsize=7)
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(
-        {"setting": SETTING, "tau": TAU, "t_end": args.t_end, "seeds": args.seeds, "Q_fixed_point": Qstar.tolist(),
-         "growth_rate": lam, "growth_rate_mc_sets": [lam_a, lam_b], "n_mc": args.n_mc, "escape_level": level,
-         "escape_times": {str(n): [None if not np.isfinite(v) else float(v) for v in esc[n]] for n in Ns},
-         "fitted_slope": slope, "fitted_slope_se": se, "predicted_slope": 0.5 / lam,
-         "predicted_slope_mc_error": 0.5 * lam_err / lam ** 2,
-         "units": "t = samples / N; overlaps M = W^T U / sqrt(N) dimensionless; lambda per unit t"}, indent=1))
+    result = {"setting": SETTING, "tau": TAU, "t_end": args.t_end, "seeds": args.seeds, "Ns": Ns,
+              "Q_fixed_point": Qstar.tolist(), "growth_rate": lam, "growth_rate_mc_sets": [lam_a, lam_b],
+              "n_mc": args.n_mc, "escape_level": level,
+              "escape_times": {str(n): [None if not np.isfinite(v) else float(v) for v in esc[n]] for n in Ns},
+              "fitted_slope": slope, "fitted_slope_se": se, "fitted_intercept": icpt, "predicted_slope": 0.5 / lam,
+              "predicted_slope_mc_error": 0.5 * lam_err / lam ** 2,
+              "units": "t = samples / N; overlaps M = W^T U / sqrt(N) dimensionless; lambda per unit t"}
+    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(result, indent=1))
+    plot(result, args.out)
     print(f"wrote {args.out}")
 
 
