@@ -134,6 +134,8 @@ def _cmd_run(args) -> int:
     config = load_config(args.spec).replace(profile=args.profile, engine=args.engine, seed=args.seed,
                                             duration=args.time, replicas=args.replicas,
                                             engine_options=_engine_option_args(args.engine_option))
+    if args.learner:
+        config = _keep_learners(config, args.learner)
     out = args.out or Path("results") / Path(args.spec).stem
     sim = config.simulation
     print(f"{config.name}: {config.circuit.kind} on {config.data.name}, engine {config.engine}, "
@@ -141,6 +143,20 @@ def _cmd_run(args) -> int:
           f"seed {sim.seed}, profile {config.profile}, learners: {', '.join(s.label for s in config.learners)}")
     run(config, out, progress=not args.no_progress, overwrite=args.overwrite, resume=args.resume)
     return 0
+
+
+def _keep_learners(config, labels):
+    """``config`` with only the learners named by ``--learner`` (in the order given)."""
+    import dataclasses
+
+    from neurocl.errors import ConfigError
+
+    specs = {s.label: s for s in config.learners}
+    unknown = [lab for lab in labels if lab not in specs]
+    if unknown:
+        raise ConfigError(f"argument --learner: {unknown[0]!r} is not a learner of {config.name} "
+                          f"(it has {', '.join(specs)})")
+    return dataclasses.replace(config, learners=tuple(specs[lab] for lab in dict.fromkeys(labels)))
 
 
 def _cmd_circuits(args) -> int:
@@ -386,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-E", "--engine-option", action="append", metavar="KEY=VALUE",
                    help="set an engine option (repeatable; after --engine), e.g. -E units=spiking -E psp_steps=10; "
                         "`neurocl engines` lists each engine's options")
+    p.add_argument("--learner", action="append", default=[], metavar="LABEL",
+                   help="run only this learner of the spec (repeatable; default: all), e.g. --learner isd")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("circuits", help="list the shipped circuit specs (the names `neurocl run` accepts)",

@@ -103,3 +103,16 @@ def test_engines_lists_options_with_defaults_and_allowed_values(capsys):
         assert 'units = "glauber"  {"glauber", "spiking"}' in text
         assert "psp_steps = 5  int" in text
         assert "record = 200.0  float" in text
+
+
+def test_learner_flag_keeps_only_the_named_learners(captured, capsys, tmp_path):
+    """``--learner isd`` drops the spec's other learners (so a spiking Brian2 run of bas3 does
+    not stop at TwoPhase, which Brian2 refuses); an unknown label is a one-line error."""
+    rc, _ = call(["run", "bas3", "--engine", "brian2", "-E", "units=spiking", "--learner", "isd",
+                  "--out", str(tmp_path / "a")], capsys)
+    assert rc == 0
+    assert [s.label for s in captured[0].learners] == ["isd"]
+    assert captured[0].engine_options["units"] == "spiking"
+    rc, err = call(["run", "bas3", "--learner", "nope", "--out", str(tmp_path / "b")], capsys)
+    assert rc == 2 and "argument --learner: 'nope' is not a learner of bas3" in err.err
+    assert len(captured) == 1
