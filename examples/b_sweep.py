@@ -14,19 +14,17 @@ Run:  python examples/b_sweep.py [--out examples/b_sweep.png] [--duration MS] [-
 import argparse
 import csv
 import dataclasses
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from neurocl.numerics import sigmoid
-from neurocl.atomic import write_text_atomic
 from neurocl.data import bars_and_stripes
 from neurocl.experiments.sweep import load_sweep, run_sweep
 from neurocl.measure import all_states, rbm_visible_log_probs
 from neurocl.plasticity import isd_trace_variance, optimal_b
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save, saved_or_computed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,12 +113,7 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, help="override simulation.duration (ms), e.g. for a quick look")
     ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
     args = ap.parse_args(argv)
-    data_path = Path(args.out).with_suffix(".json")
-    if args.replot:
-        res = json.loads(data_path.read_text())
-    else:
-        res = compute(args)
-        write_text_atomic(data_path, json.dumps(res, indent=1) + "\n")
+    res = saved_or_computed(args.out, args.replot, lambda: compute(args))
     plot(res, args.out)
 
 

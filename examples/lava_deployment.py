@@ -16,7 +16,6 @@ Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [-
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +26,8 @@ from neurocl.engines import Simulation, Task, get_engine
 from neurocl.hardware import load_profile
 from neurocl.measure.exact import rbm_kl
 from neurocl.phases import Exponential, StochasticPhases
-from neurocl.atomic import write_text_atomic
 from neurocl.plasticity import ISD
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save, saved_or_computed
 
 
 def compute(args):
@@ -110,12 +108,7 @@ def main(argv=None):
     ap.add_argument("--sweeps", type=int, default=10000, help="Gibbs sweeps per chain for the bas3 sample KL")
     ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
     args = ap.parse_args(argv)
-    data_path = Path(args.out).with_suffix(".json")
-    if args.replot:
-        res = json.loads(data_path.read_text())
-    else:
-        res = compute(args)
-        write_text_atomic(data_path, json.dumps(res, indent=1))
+    res = saved_or_computed(args.out, args.replot, lambda: compute(args))
     plot(res, args.out)
 
 

@@ -12,16 +12,13 @@ Run:  python examples/lemma21_profiles.py [--out examples/lemma21_profiles.png] 
 
 import argparse
 import dataclasses
-import json
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.config import load_config
 from neurocl.experiments.check_theory import check_theory
 from neurocl.hardware import load_profile, shipped_profiles
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save, saved_or_computed
 
 STEPS = (50, 20_000)
 
@@ -124,12 +121,7 @@ def main(argv=None):
     ap.add_argument("--windows", type=int, default=32, help="Lava panel: updates per replica and state")
     ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
     args = ap.parse_args(argv)
-    data_path = Path(args.out).with_suffix(".json")
-    if args.replot:
-        res = json.loads(data_path.read_text())
-    else:
-        res = compute(args)
-        write_text_atomic(data_path, json.dumps(res, indent=1) + "\n")
+    res = saved_or_computed(args.out, args.replot, lambda: compute(args))
     plot(res, args.out)
 
 

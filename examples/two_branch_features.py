@@ -38,18 +38,15 @@ Run:  python examples/two_branch_features.py [--quick] [--out examples/two_branc
 """
 
 import argparse
-import json
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 from scipy.linalg import expm
 
-from neurocl.atomic import write_text_atomic
 from neurocl.circuits.two_branch import TwoBranch
 from neurocl.engines.numpy.two_branch import simulate_online
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory_two_branch import fixed_point_q, learning_threshold, linear_growth, selection_basin
 
 SETTING = dict(K=2, d1=2, activation="tanh", s=0.5, rho=0.0, lam=0.5, mu=0.2, c_var=4.0)
@@ -200,9 +197,8 @@ def main(argv=None):
     axes[2].set_ylabel("P(unit selects feature X)")
     axes[2].set_title("(c) selection depends on higher moments")
     axes[2].legend(fontsize=7)
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(out, indent=1))
-    print(f"wall time {out['wall_s']:.0f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    print(f"wall time {out['wall_s']:.0f} s")
+    save_with_numbers(fig, args.out, out)
 
 
 if __name__ == "__main__":

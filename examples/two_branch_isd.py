@@ -26,17 +26,14 @@ Run:  python examples/two_branch_isd.py [--quick] [--out examples/two_branch_isd
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import matplotlib.ticker
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.circuits.two_branch import TwoBranch, frame, output_errors, sample_features, sample_views
 from neurocl.engines.numpy.two_branch import simulate_online
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory_two_branch import draw_base, gradient_second_moment, solve_ode
 
 SETTING = dict(K=2, d1=2, activation="tanh", s=0.5, rho=0.0, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1,
@@ -163,9 +160,8 @@ def main(argv=None):
     axes[1].set_ylabel("final feature cosine")
     axes[1].set_title("(c) equal samples")
     axes[1].legend(fontsize=7)
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(out, indent=1))
-    print(f"wall time {out['wall_s']:.0f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    print(f"wall time {out['wall_s']:.0f} s")
+    save_with_numbers(fig, args.out, out)
 
 
 if __name__ == "__main__":

@@ -28,16 +28,13 @@ Run:  python examples/two_branch_noise.py [--quick] [--out examples/two_branch_n
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.circuits.two_branch import TwoBranch, frame, output_errors, overlaps, sample_features, sample_views
 from neurocl.engines.numpy.two_branch import simulate_online
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory import predict_delta_loss
 from neurocl.theory_two_branch import (draw_base, gradient_second_moment, jacobian_traces, population_loss,
                                        solve_ode)
@@ -179,9 +176,8 @@ def main(argv=None):
     axes[2].set_ylabel("extra loss per step vs true gradient")
     axes[2].set_title("(c) Lemma 2.1 with the measured variance")
     axes[2].legend(fontsize=7)
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(out, indent=1))
-    print(f"wall time {out['wall_s']:.0f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    print(f"wall time {out['wall_s']:.0f} s")
+    save_with_numbers(fig, args.out, out)
 
 
 if __name__ == "__main__":

@@ -25,16 +25,13 @@ Run:  python examples/two_branch_views.py [--quick] [--out examples/two_branch_v
 
 import argparse
 import inspect
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.circuits.two_branch import TwoBranch
 from neurocl.engines.numpy.two_branch import simulate_online
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory_two_branch import solve_ode
 
 SETTING = dict(K=2, d1=2, activation="tanh", s=1.0, rho=0.0, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1,
@@ -179,9 +176,8 @@ def main(argv=None):
     axes[2].set_ylabel("distinct features taken (of 4)")
     axes[2].set_title("(c) K = 4 units")
     axes[2].legend(fontsize=7)
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(out, indent=1))
-    print(f"wall time {out['wall_s']:.0f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    print(f"wall time {out['wall_s']:.0f} s")
+    save_with_numbers(fig, args.out, out)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_bytes_atomic
+from neurocl.atomic import write_bytes_atomic, write_text_atomic
 from neurocl.measure.exact import all_states, rbm_visible_log_probs
 from neurocl.schema import Registry
 
-__all__ = ["new_figure", "plot_curves", "image_grid", "save", "shade_phases", "raster_figure", "PANELS"]
+__all__ = ["new_figure", "plot_curves", "image_grid", "save", "save_with_numbers", "saved_or_computed", "shade_phases",
+           "raster_figure", "PANELS"]
 
 METRIC_LABELS = {
     "kl_nats": "KL(data || model) (nats)",
@@ -144,6 +148,32 @@ def save(fig, path) -> None:
     fig.savefig(buf, format="png")
     _plt().close(fig)
     write_bytes_atomic(path, buf.getvalue())
+
+
+def numbers_path(figure_path) -> Path:
+    """Where a gallery figure's numbers live: the figure's path with ``.json``."""
+    return Path(figure_path).with_suffix(".json")
+
+
+def save_with_numbers(fig, path, numbers: dict) -> Path:
+    """Save the figure at ``path`` (:func:`save`) and ``numbers`` beside it as JSON (atomic
+    writes); print the line the gallery's smoke tests look for and return the JSON's path."""
+    save(fig, path)
+    out = numbers_path(path)
+    write_text_atomic(out, json.dumps(numbers, indent=1) + "\n")
+    print(f"wrote {path} and {out}")
+    return out
+
+
+def saved_or_computed(path, replot: bool, compute: Callable[[], dict]) -> dict:
+    """A gallery figure's numbers: read back from the JSON beside ``path`` with ``replot``
+    (redraw without simulating), otherwise ``compute()``-d and saved there first."""
+    out = numbers_path(path)
+    if replot:
+        return json.loads(out.read_text())
+    numbers = compute()
+    write_text_atomic(out, json.dumps(numbers, indent=1) + "\n")
+    return numbers
 
 
 #: summary panels by name (a circuit's ``summary_panel``): ``panel(ax, circuit, params, label, rng)``
