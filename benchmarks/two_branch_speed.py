@@ -21,10 +21,12 @@ alternating rounds of the two peers (the machine's load changes; both see the sa
 microseconds per sample (all threads).  Also: the wall time of
 the full ``N = 8000, K = 4, t = 20`` run (160,000 samples) on the engine, and (``--ode``) the
 wall time of :func:`neurocl.theory_two_branch.solve_ode` to ``t = 20`` at its defaults
-(RK4, ``dt = 0.01``, 20,000 Monte Carlo base samples).  numba compile/cache-load time is
+(RK4, ``dt = 0.05``, 20,000 Monte Carlo base samples, numba drift kernel) and
+(``--ode-accuracy``) its step error (against ``dt = 0.025``, same samples) and Monte Carlo
+error (against a second base-sample set).  numba compile/cache-load time is
 excluded (a warm-up run first) and reported apart.
 
-Run:  python benchmarks/two_branch_speed.py [--t-end 20] [--rounds 3] [--plain-samples 1000] [--ode]
+Run:  python benchmarks/two_branch_speed.py [--t-end 20] [--rounds 3] [--plain-samples 1000] [--ode [--ode-accuracy]]
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3, help="alternating engine/plain rounds for samples/s")
     ap.add_argument("--block", type=int, default=64, help="engine samples per block")
     ap.add_argument("--ode", action="store_true", help="also time solve_ode to t_end at its defaults")
+    ap.add_argument("--ode-accuracy", action="store_true", help="with --ode: also its step error (dt / 2) and "
+                    "Monte Carlo error (second base-sample set)")
     args = ap.parse_args(argv)
 
     from neurocl.circuits.two_branch import TwoBranch
@@ -144,16 +148,37 @@ def main(argv=None):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"engine: N = {model.N}, K = {model.K}, t = {args.t_end:g} ({n_engine} samples): {wall_engine:.2f} s wall "
           f"(target < 10 s); CPU {cpu_engine:.2f} s (all threads); load average after: {load:.2f}")
+    ode_note = ""
     if args.ode:
         from neurocl.theory_two_branch import solve_ode
 
         M0, Q0 = model.initial_overlaps(np.random.default_rng(0))
-        t0 = time.perf_counter()
-        solve_ode(model, M0, Q0, tau, args.t_end)
-        print(f"solve_ode to t = {args.t_end:g} at its defaults (RK4 dt = 0.01, n_mc = 20000): "
-              f"{time.perf_counter() - t0:.2f} s wall (target < 30 s)")
+        t_chk = np.linspace(0.0, args.t_end, 41)
+        t0, c0 = time.perf_counter(), time.process_time()
+        ref = solve_ode(model, M0, Q0, tau, args.t_end, t_eval=t_chk)
+        wall_ode, cpu_ode = time.perf_counter() - t0, time.process_time() - c0
+        print(f"solve_ode to t = {args.t_end:g} at its defaults (RK4 dt = 0.05, n_mc = 20000, numba drift): "
+              f"{wall_ode:.2f} s wall (target < 30 s), CPU {cpu_ode:.2f} s")
+        if args.ode_accuracy:
+            sup = lambda a, b: max(np.abs(a.M - b.M).max(), np.abs(a.Q - b.Q).max())  # noqa: E731
+            half = solve_ode(model, M0, Q0, tau, args.t_end, dt=0.025, t_eval=t_chk)
+            other = solve_ode(model, M0, Q0, tau, args.t_end, seed=1, t_eval=t_chk)
+            fin = lambda a, b: max(np.abs(a.M[-1] - b.M[-1]).max(), np.abs(a.Q[-1] - b.Q[-1]).max())  # noqa: E731
+            print(f"  accuracy (sup over t in [0, {args.t_end:g}] and entries of |M|, |Q|): step error (dt 0.05 vs "
+                  f"0.025, same samples) {sup(ref, half):.1e}; Monte Carlo error (base-sample seeds 0 vs 1) "
+                  f"{sup(ref, other):.3f} (at t = {args.t_end:g}: {fin(ref, other):.3f}); Gaussian features make the "
+                  f"ODE invariant under rotations of feature space and permutations of units, and this start "
+                  f"(M0 = {model.init_overlap:g} + {model.init_noise:g} N(0, 1)) is nearly symmetric: Monte Carlo noise "
+                  f"picks which unit learns which direction")
+            sv = lambda a: np.linalg.svd(a.M, compute_uv=False)  # noqa: E731
+            d_sv = np.abs(sv(ref) - sv(other)).max(1)
+            d_ev = np.abs(np.linalg.eigvalsh(ref.Q) - np.linalg.eigvalsh(other.Q)).max(1)
+            print(f"  invariant accuracy (seeds 0 vs 1): singular values of M, sup over t {d_sv.max():.3f} (at t = "
+                  f"{t_chk[int(np.argmax(d_sv))]:g}; at t = {args.t_end:g}: {d_sv[-1]:.4f}); eigenvalues of Q, sup over t "
+                  f"{d_ev.max():.3f} (at t = {args.t_end:g}: {d_ev[-1]:.4f})")
+        ode_note = f", ode_t{args.t_end:g}_wall={wall_ode:.2f}s"
     print(f"two_branch_speed: engine={rate_engine:.0f} plain={rate_plain:.0f} samples/s, "
-          f"speed-up={ratio:.2f}x, t{args.t_end:g}_wall={wall_engine:.2f}s")
+          f"speed-up={ratio:.2f}x, t{args.t_end:g}_wall={wall_engine:.2f}s{ode_note}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ TINY = {  # arguments that make an example small enough for the default test run
     "two_branch_noise.py": ["--quick"],
     "two_branch_isd.py": ["--quick"],
     "two_branch_views.py": ["--quick"],
+    "two_branch_hardware.py": ["--quick"],
     "two_branch_escape.py": ["--Ns", "200,400", "--seeds", "3", "--t-end", "8", "--n-mc", "5000"],
     "fixed_point_floor.py": ["--quick"],
 }
@@ -42,7 +43,8 @@ LAVA = {"lava_deployment.py", "lemma21_profiles.py"}
 #: checkpoints): in `make test-slow`
 SLOW = {"isd_vs_twophase.py"}
 #: examples whose smallest run takes 10-60 s of CPU: in `make test-integration`
-INTEGRATION = {"always_on_variance.py", "two_branch_features.py", "two_branch_escape.py", "fixed_point_floor.py"}
+INTEGRATION = {"always_on_variance.py", "two_branch_features.py", "two_branch_escape.py", "fixed_point_floor.py",
+               "two_branch_hardware.py"}
 
 
 def _marks(script):
