@@ -23,6 +23,8 @@ TINY = {  # arguments that make an example small enough for the default test run
     "always_on_variance.py": ["--quick"],
     "emc2_mh_exactness.py": ["--quick"],
     "emc2_estimators.py": ["--quick"],
+    "emc2_alpha_req.py": ["--quick"],
+    "emc2_device_estimators.py": ["--quick"],
     "two_branch_features.py": ["--quick"],
     "two_branch_noise.py": ["--quick"],
     "two_branch_isd.py": ["--quick"],
@@ -44,7 +46,7 @@ LAVA = {"lava_deployment.py", "lemma21_profiles.py"}
 SLOW = {"isd_vs_twophase.py"}
 #: examples whose smallest run takes 10-60 s of CPU: in `make test-integration`
 INTEGRATION = {"always_on_variance.py", "two_branch_features.py", "two_branch_escape.py", "fixed_point_floor.py",
-               "two_branch_hardware.py"}
+               "two_branch_hardware.py", "emc2_alpha_req.py", "emc2_device_estimators.py"}
 
 
 def _marks(script):

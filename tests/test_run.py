@@ -219,6 +219,24 @@ def test_format_table_aligns_by_time():
     assert rows == [["0", "1.000", "-"], ["100", "2.000", "3.000"], ["200", "-", "4.000"]]
 
 
+def test_format_table_several_metrics_with_definitions():
+    """A circuit's ``table_metrics``: one column per learner and metric, mean +- s.e. over
+    replicas, a legend line per metric; circuits that declare none show only the main metric."""
+    from types import SimpleNamespace
+
+    from neurocl.experiments.run import table_metrics
+
+    a = (np.array([0.0, 100.0]), {"acc": np.array([[0.5, 0.7], [0.8, 0.8]]), "alpha": np.array([[1.0, 3.0], [2.0, 2.0]])})
+    text = format_table({"a": a}, ("acc", "alpha"), definitions={"acc": "test accuracy, fraction"})
+    lines = text.splitlines()
+    assert lines[0].split() == ["time", "(ms)", "a", "acc", "a", "alpha"]
+    assert lines[2].split() == ["0", "0.600", "+-", "0.100", "2.000", "+-", "1.000"]
+    assert lines[3].split() == ["100", "0.800", "+-", "0.000", "2.000", "+-", "0.000"]
+    assert lines[4:] == ["  acc: test accuracy, fraction", "  alpha: (dimensionless)"]
+    assert table_metrics(SimpleNamespace(main_metric="kl_nats")) == ("kl_nats",)
+    assert table_metrics(SimpleNamespace(main_metric="x", table_metrics=("x", "y"))) == ("x", "y")
+
+
 def test_report_from_another_directory_uses_saved_profile_and_absolute_data_paths(tmp_path, monkeypatch, capsys):
     import struct
 

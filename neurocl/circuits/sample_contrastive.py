@@ -20,13 +20,14 @@ the hidden layer, the "backbone" before the output "projection", as SimCLR evalu
 contrastive loss, nats, on a fixed evaluation table: two views, drawn once with seed 0, of the
 first ``LOSS_SAMPLES`` training samples).
 
-Diverged: a non-finite weight or any |weight| > 1e3 (the outputs are normalised, so the loss
+Diverged: a non-finite weight or any ``|weight| > 1e3`` (the outputs are normalised, so the loss
 does not bound the weights' scale; 1e3 means the update ran away).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from neurocl.validate import check_fields, non_negative, one_of, positive, posit
 
 __all__ = ["SampleContrastive", "MAX_WEIGHT", "LOSS_SAMPLES"]
 
-#: |weight| beyond which a run counts as diverged
+#: ``|weight|`` beyond which a run counts as diverged
 MAX_WEIGHT = 1e3
 #: training samples in the fixed view table on which ``loss_nats`` is evaluated
 LOSS_SAMPLES = 1000
@@ -70,6 +71,10 @@ class SampleContrastive:
         EMC^2 / ISD: re-score each chain's current state with the present weights and views
         before its sweep (exact MH on the present table) instead of the stored, stale score of
         paper 002's code.
+    advance_all : bool
+        EMC^2 / ISD: advance every chain at every step through the batch's views (scored with
+        each view's last embedding), not only the batch's chains as paper 002's Alg. 1
+        (:class:`~neurocl.samplers.negatives.EMC2Negatives`).
     b_pos : float
         ISD's probability of a positive step (in (0, 1)).
     view_shape : tuple of int
@@ -94,6 +99,7 @@ class SampleContrastive:
     gamma: float = 0.9
     burn_in: float = 0.5
     refresh: bool = False
+    advance_all: bool = False
     b_pos: float = 0.5
     view_shape: tuple = (8, 8)
     view_noise: float = 0.1
@@ -107,6 +113,15 @@ class SampleContrastive:
     clamp_units = None
     main_metric = "probe_acc"
     summary_panel = None
+    #: the columns of the checkpoint table ``neurocl run`` prints, and what each means
+    table_metrics = ("probe_acc", "knn1_acc", "alpha_req", "alpha_r2", "loss_nats")
+    metric_definitions = MappingProxyType({
+        "probe_acc": "linear-probe (logistic regression) test accuracy on frozen features, fraction in [0, 1]",
+        "knn1_acc": "1-nearest-neighbour (cosine) test accuracy on frozen features, fraction in [0, 1]",
+        "alpha_req": "alpha-ReQ: power-law decay exponent of the test features' eigenspectrum, dimensionless",
+        "alpha_r2": "weighted R^2 of the alpha-ReQ fit (log lambda_k vs log k), dimensionless",
+        "loss_nats": f"global contrastive loss on a fixed table of two views of {LOSS_SAMPLES} training samples, nats",
+    })
 
     def __post_init__(self):
         check_fields(self)
@@ -136,8 +151,9 @@ class SampleContrastive:
 
     def make_estimator(self):
         params = {"exact": {}, "in_batch": {}, "sogclr": {"gamma": self.gamma},
-                  "emc2": {"burn_in": self.burn_in, "refresh": self.refresh},
-                  "isd": {"b_pos": self.b_pos, "burn_in": self.burn_in, "refresh": self.refresh}}
+                  "emc2": {"burn_in": self.burn_in, "refresh": self.refresh, "advance_all": self.advance_all},
+                  "isd": {"b_pos": self.b_pos, "burn_in": self.burn_in, "refresh": self.refresh,
+                          "advance_all": self.advance_all}}
         return make_estimator(self.estimator, **params[self.estimator])
 
     def view_spec(self) -> ViewSpec:

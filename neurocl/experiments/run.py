@@ -46,7 +46,7 @@ from neurocl.schema import as_table
 from neurocl.simulation import Trajectory
 from neurocl.tomlio import dumps
 
-__all__ = ["run", "report", "summarise", "main_metric", "format_table", "write_metrics_csv", "read_metrics_csv",
+__all__ = ["run", "report", "summarise", "main_metric", "table_metrics", "metric_definition", "format_table", "write_metrics_csv", "read_metrics_csv",
            "DONE_MARKER", "config_hash", "is_complete", "read_results_config", "load_weights", "read_done"]
 
 #: name of the marker file written last into a finished results directory (and into each
@@ -268,26 +268,56 @@ def load_weights(path, circuit, replicas: int | None = None, all_replicas: bool 
     return out
 
 
-def format_table(curves: dict, metric: str, unit: str) -> str:
+def table_metrics(circuit) -> tuple:
+    """The metrics the checkpoint table of ``circuit`` shows: its ``table_metrics`` class
+    attribute (names of ``task(...).evaluate``'s metrics), else just its main metric."""
+    return tuple(getattr(circuit, "table_metrics", None) or (circuit.main_metric,))
+
+
+def metric_definition(circuit, metric: str) -> str:
+    """What a table column means: the circuit's ``metric_definitions[metric]`` if it states
+    one, else the unit the name implies (:func:`metric_unit`)."""
+    return dict(getattr(circuit, "metric_definitions", None) or {}).get(metric, metric_unit(metric))
+
+
+def _cell(values, width: int) -> str:
+    m, se = mean_se(values)
+    return f"{m:>{width}.3f} +- {se:<5.3f}" if np.size(values) > 1 else f"{m:>{width}.3f}"
+
+
+def format_table(curves: dict, metric, unit: str = "", definitions: dict | None = None) -> str:
     """Text table: one row per checkpoint time (the union over learners, aligned by
     ``time_ms``), ``mean +- s.e.`` over replicas per learner (``-`` where a learner has no
-    value at that time)."""
+    value at that time).
+
+    ``metric`` a name: ``curves`` maps a learner to ``(times_ms, values[checkpoint, replica])``
+    and each learner has one column headed ``<learner> <unit>``.  ``metric`` a sequence of
+    names: ``curves`` maps a learner to ``(times_ms, {metric: values})``, one column per learner
+    and metric headed ``<learner> <metric>``, and a legend line per metric follows the table
+    (``definitions[metric]``, default its unit, :func:`metric_unit`).
+    """
     labels = list(curves)
     times = sorted({float(t) for lab in labels for t in np.asarray(curves[lab][0])})
     index = {lab: {float(t): i for i, t in enumerate(np.asarray(curves[lab][0]))} for lab in labels}
-    head = f"{'time (ms)':>12} " + " ".join(f"{lab + ' ' + unit:>22}" for lab in labels)
+    if isinstance(metric, str):
+        columns = [(lab, None, f"{lab} {unit}") for lab in labels]
+    else:
+        columns = [(lab, m, f"{lab} {m}") for lab in labels for m in metric]
+    head = f"{'time (ms)':>12} " + " ".join(f"{title:>22}" for _, _, title in columns)
     lines = [head, "-" * len(head)]
     for ti in times:
         cells = []
-        for lab in labels:
+        for lab, m, _ in columns:
             i = index[lab].get(ti)
-            if i is None:
+            values = curves[lab][1] if m is None else curves[lab][1].get(m)
+            if i is None or values is None:
                 cells.append(f"{'-':>13}")
                 continue
-            values = curves[lab][1][i]
-            m, se = mean_se(values)
-            cells.append(f"{m:>13.3f} +- {se:<5.3f}" if np.size(values) > 1 else f"{m:>13.3f}")
+            cells.append(_cell(values[i], 13))
         lines.append(f"{ti:>12.0f} " + " ".join(f"{c:>22}" for c in cells))
+    if not isinstance(metric, str):
+        definitions = definitions or {}
+        lines.extend(f"  {m}: {definitions.get(m, metric_unit(m))}" for m in metric)
     return "\n".join(lines)
 
 
@@ -471,7 +501,8 @@ def run(config, out_dir, progress: bool = True, echo=print, overwrite: bool = Fa
     write_text_atomic(out / "config.toml", text)
     write_text_atomic(out / "profile.toml", dumps(as_table(profile)))
     metric = main_metric(config.circuit)
-    trajs, curves = {}, {}
+    shown = table_metrics(config.circuit)
+    trajs, curves, tables = {}, {}, {}
     for spec in config.learners:
         d = out / spec.label
         if spec.label in complete:
@@ -483,6 +514,7 @@ def run(config, out_dir, progress: bool = True, echo=print, overwrite: bool = Fa
                               progress=progress, desc=spec.label, profile=profile)
         trajs[spec.label] = traj
         curves[spec.label] = (traj.times, traj.metrics[metric])
+        tables[spec.label] = (traj.times, {m: traj.metrics[m] for m in shown if m in traj.metrics})
         if spec.label in complete:
             continue
         write_metrics_csv(d / "metrics.csv", traj)
@@ -492,18 +524,21 @@ def run(config, out_dir, progress: bool = True, echo=print, overwrite: bool = Fa
         if traj.info.get("raster"):
             raster_figure(traj.info["raster"], traj.params, spec.label, d / "raster.png")
         write_text_atomic(d / DONE_MARKER, _marker(key, learner=spec.label))
-    summarise(config, out, curves, {k: t.params for k, t in trajs.items()}, echo, task.reference)
+    summarise(config, out, curves, {k: t.params for k, t in trajs.items()}, echo, task.reference, tables)
     write_text_atomic(out / DONE_MARKER, _marker(key, origin=str(origin),
                                                  learners=[s.label for s in config.learners]))
     return trajs
 
 
-def summarise(config, out, curves: dict, params_by_label: dict, echo=print, reference=None) -> None:
-    """Write ``out/summary.png`` and echo the checkpoint table of the main metric.
+def summarise(config, out, curves: dict, params_by_label: dict, echo=print, reference=None,
+              tables: dict | None = None) -> None:
+    """Write ``out/summary.png`` and echo the checkpoint table of the main metric (of the
+    circuit's :func:`table_metrics` where it declares more than that, given ``tables``).
 
     ``curves``: ``{learner: (times_ms, values[checkpoint, replica])}``; ``params_by_label``:
     ``{learner: params with a replica axis}``; ``reference``: ``(value, label)`` of the
-    main metric's baseline line (``Task.reference``).
+    main metric's baseline line (``Task.reference``); ``tables``: ``{learner: (times_ms,
+    {metric: values[checkpoint, replica]})}`` for the table metrics.
     """
     out = Path(out)
     metric = main_metric(config.circuit)
@@ -511,8 +546,14 @@ def summarise(config, out, curves: dict, params_by_label: dict, echo=print, refe
     if echo is not None:
         unit = metric_unit(metric)
         R = len(next(iter(curves.values()))[1][0])
-        echo(f"{metric} at checkpoints" + (f", mean +- standard error over {R} replicas:" if R > 1 else ":"))
-        echo(format_table(curves, metric, unit))
+        shown = table_metrics(config.circuit)
+        if tables is not None and shown != (metric,):
+            echo(", ".join(shown) + " at checkpoints" +
+                 (f", mean +- standard error over {R} replicas:" if R > 1 else ":"))
+            echo(format_table(tables, shown, definitions={m: metric_definition(config.circuit, m) for m in shown}))
+        else:
+            echo(f"{metric} at checkpoints" + (f", mean +- standard error over {R} replicas:" if R > 1 else ":"))
+            echo(format_table(curves, metric, unit))
         echo(f"results written to {out}/ (config.toml, <learner>/metrics.csv, "
              f"<learner>/weights.npz, summary.png)")
 
@@ -540,7 +581,8 @@ def report(out_dir, echo=print):
     out = Path(out_dir)
     config = read_results_config(out)
     metric = main_metric(config.circuit)
-    curves, params = {}, {}
+    shown = table_metrics(config.circuit)
+    curves, params, tables = {}, {}, {}
     for spec in config.learners:
         d = out / spec.label
         if not (d / "metrics.csv").is_file():
@@ -550,6 +592,7 @@ def report(out_dir, echo=print):
         if metric not in metrics:
             raise ConfigError(f"{d / 'metrics.csv'}: no column '{metric}' (has {', '.join(metrics)})")
         curves[spec.label] = (times, metrics[metric])
+        tables[spec.label] = (times, {m: metrics[m] for m in shown if m in metrics})
         params[spec.label] = load_weights(d / "weights.npz", config.circuit, all_replicas=True)
     check_complete(out)
     try:
@@ -557,4 +600,4 @@ def report(out_dir, echo=print):
     except ConfigError as exc:
         _warn(f"no reference line: cannot load the run's data ({exc})")
         reference = None
-    summarise(config, out, curves, params, echo, reference)
+    summarise(config, out, curves, params, echo, reference, tables)

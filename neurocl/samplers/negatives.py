@@ -29,8 +29,11 @@ and differs only in the weights ``w_kj`` it puts on negatives (the estimate of t
     sweeping a batch drawn without replacement makes successive proposals slightly dependent
     (no repeats within a sweep), which biases the stationary law by a term that grows with
     ``b / n`` (measured: not detectable at ``b = 16, n = 2000``, stationary TV 0.051-0.054
-    against a sampling floor of 0.051, ``examples/emc2_mh_exactness.py``; visible as a bias of
-    the gradient at ``b = 256, n = 300``, ``examples/emc2_estimators.py``).  neurocl keeps one
+    against a sampling floor of 0.051, ``examples/emc2_mh_exactness.py``).  The batch's views
+    are swept in a random order (``shuffle``): in the fixed order [first views, second views]
+    the post-burn-in states over-weight second views; at ``b = 256, n = 300`` that order gave a
+    gradient bias of 0.131 (debiased norm, nats per unit weight, 200 draws; the shuffled sweep:
+    0.000, at its Monte Carlo floor 0.028).  neurocl keeps one
     chain per anchor *view* (its target is that view's softmax); the authors' code shares one
     chain between the two views of a sample, whose target is then neither view's softmax.
 ``isd`` (always-on, phase-switching)
@@ -51,6 +54,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from numba import njit
 
 from neurocl.errors import ConfigError
 from neurocl.objectives.global_contrastive import anchor_grad_rows
@@ -219,27 +223,18 @@ def mh_log_ratio(beta: float, s_new: np.ndarray, s_cur: np.ndarray) -> np.ndarra
     return beta * (s_new - s_cur)
 
 
-_KERNEL = []
-
-
-def _sweep_kernel():
-    """The compiled sweep (numba, cached on disk), built on first use."""
-    if not _KERNEL:
-        from numba import njit
-
-        @njit(cache=True, nogil=True)
-        def sweep(cur, s_cur, prop, s_prop, logu, beta, states, scores):
-            m, P = prop.shape
-            for i in range(m):
-                c, sc = cur[i], s_cur[i]
-                for t in range(P):
-                    if logu[i, t] < beta * (s_prop[i, t] - sc):
-                        c, sc = prop[i, t], s_prop[i, t]
-                    states[i, t] = c
-                    scores[i, t] = sc
-
-        _KERNEL.append(sweep)
-    return _KERNEL[0]
+@njit(cache=True, nogil=True)
+def _sweep(cur, s_cur, prop, s_prop, logu, beta, states, scores):
+    """The compiled sweep: ``m`` chains through ``P`` independence proposals each (accept when
+    ``log u < beta (s_prop - s_cur)``), recording every state and its score."""
+    m, P = prop.shape
+    for i in range(m):
+        c, sc = cur[i], s_cur[i]
+        for t in range(P):
+            if logu[i, t] < beta * (s_prop[i, t] - sc):
+                c, sc = prop[i, t], s_prop[i, t]
+            states[i, t] = c
+            scores[i, t] = sc
 
 
 def mh_independence_sweep(state: np.ndarray, s_state: np.ndarray, prop: np.ndarray, s_prop: np.ndarray,
@@ -273,7 +268,7 @@ def mh_independence_sweep(state: np.ndarray, s_state: np.ndarray, prop: np.ndarr
     # the log ratio is +inf and the first allowed proposal is accepted
     logu = np.where(allowed, np.log(rng.random((m, P))), np.inf)
     if log_ratio is mh_log_ratio and not python:
-        _sweep_kernel()(cur, s_cur, np.ascontiguousarray(prop, dtype=np.int64), np.ascontiguousarray(s_prop, dtype=float),
+        _sweep(cur, s_cur, np.ascontiguousarray(prop, dtype=np.int64), np.ascontiguousarray(s_prop, dtype=float),
                         logu, float(beta), states, scores)
         return states, scores
     logu = logu.T.copy()
@@ -292,10 +287,12 @@ def mh_independence_sweep(state: np.ndarray, s_state: np.ndarray, prop: np.ndarr
 @dataclass
 class ChainState:
     """One persistent chain per anchor view: current negative (view index, ``-1`` = none) and
-    its stored score ``s_k,cur`` (stale: measured when it was accepted, as in paper 002)."""
+    its stored score ``s_k,cur`` (stale: measured when it was accepted, as in paper 002);
+    ``bank`` (``advance_all``): the last embedding seen of every view (zero rows: not seen yet)."""
 
     state: np.ndarray
     score: np.ndarray
+    bank: np.ndarray | None = None
 
 
 @NEGATIVE_ESTIMATORS.register
@@ -309,10 +306,26 @@ class EMC2Negatives:
         (paper 002's code: half)
     refresh : re-score the current state with the present embeddings before the sweep
         (exact MH on the present table); ``False`` keeps the stored, stale score (paper 002)
+    advance_all : also advance, at every step, the chains of all views seen before but not in
+        the batch, through the same ``2b`` proposals, scored with the anchor's last embedding
+        (``ChainState.bank``, refreshed whenever the view is in a batch) against the proposals'
+        present ones.  Paper 002's Alg. 1 advances only the batch's chains, i.e. each chain
+        once per epoch (``n / b`` steps); this makes every chain take ``2b`` MH proposals per
+        step, at the cost of a ``(2n, 2b)`` score matrix per step (no extra encoder pass).
+    shuffle : sweep the batch's views in a fresh random order each step (one permutation shared
+        by the chains).  In the fixed order ``[first views of the batch, second views]`` every
+        proposal of the second half is a second view, so each single MH step has a proposal
+        supported on half of the negatives and does not keep the softmax invariant: the states
+        after the sweep's burn-in (its second half) over-weight second views (on a fixed table
+        of 40 unrelated embeddings, the law of a chain's state after each step was at TV 0.42
+        from its softmax; shuffled: see the tests).  Views of one sample are near-duplicates in
+        training, so this bias acts mostly within samples; ``False`` keeps the fixed order.
     """
 
     burn_in: float = 0.5
     refresh: bool = False
+    advance_all: bool = False
+    shuffle: bool = True
     name = "emc2"
 
     def __post_init__(self):
@@ -333,10 +346,12 @@ class EMC2Negatives:
         """Advance the anchors' chains through the batch's views; returns ``(anchors, pos,
         used_states (a, T))`` with the post-burn-in states."""
         anchors, pos = batch_views(batch, n)
-        prop = np.broadcast_to(anchors, (anchors.size, anchors.size))
         z_a = table.take(anchors)
-        s_prop = z_a @ z_a.T
-        allowed = ~_excluded(anchors, pos, anchors)
+        order = rng.permutation(anchors.size) if self.shuffle else np.arange(anchors.size)
+        cand, z_c = anchors[order], z_a[order]
+        prop = np.broadcast_to(cand, (anchors.size, anchors.size))
+        s_prop = z_a @ z_c.T
+        allowed = ~_excluded(anchors, pos, cand)
         s_cur = state.score[anchors]
         if self.refresh:
             has = state.state[anchors] >= 0
@@ -344,10 +359,31 @@ class EMC2Negatives:
             s_cur[has] = np.sum(z_a[has] * table.take(state.state[anchors][has]), axis=1)
         states, scores = mh_independence_sweep(state.state[anchors], s_cur, prop, s_prop, allowed, beta, rng,
                                                log_ratio)
+        if self.advance_all:
+            self._advance_others(anchors, z_a, cand, z_c, n, beta, state, rng, log_ratio)
         state.state[anchors] = states[:, -1]
         state.score[anchors] = scores[:, -1]
         t0 = int(np.floor(self.burn_in * states.shape[1]))
         return anchors, pos, states[:, t0:]
+
+    @staticmethod
+    def _advance_others(anchors, z_a, cand, z_c, n, beta, state: ChainState, rng, log_ratio):
+        """``advance_all``: the chains of views seen before and not in the batch take the
+        batch's views ``cand`` (in the sweep's order) as proposals (scores from
+        ``state.bank``); then the bank takes ``z_a``."""
+        if state.bank is None:
+            state.bank = np.zeros((2 * n, z_a.shape[1]))
+        seen = np.any(state.bank != 0.0, axis=1)
+        seen[anchors] = False
+        others = np.flatnonzero(seen)
+        if others.size:
+            allowed = ~_excluded(others, (others + n) % (2 * n), cand)
+            prop = np.broadcast_to(cand, (others.size, cand.size))
+            st, sc = mh_independence_sweep(state.state[others], state.score[others], prop, state.bank[others] @ z_c.T,
+                                           allowed, beta, rng, log_ratio)
+            state.state[others] = st[:, -1]
+            state.score[others] = sc[:, -1]
+        state.bank[anchors] = z_a
 
     def _weights(self, used):
         cand, inv = np.unique(used, return_inverse=True)
@@ -374,13 +410,14 @@ class ISDNegatives:
     b_pos: float = 0.5
     burn_in: float = 0.5
     refresh: bool = False
+    advance_all: bool = False
     name = "isd"
     chain: EMC2Negatives = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if not 0.0 < self.b_pos < 1.0:
             raise ConfigError(f"b_pos = {self.b_pos} must be in (0, 1)")
-        object.__setattr__(self, "chain", EMC2Negatives(self.burn_in, self.refresh))
+        object.__setattr__(self, "chain", EMC2Negatives(self.burn_in, self.refresh, self.advance_all))
 
     def init_state(self, n: int) -> ChainState:
         return self.chain.init_state(n)

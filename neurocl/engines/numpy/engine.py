@@ -157,11 +157,13 @@ run_view_based.preflight = lambda engine, circuit, rule, phases, profile, sim: _
     engine, sim, f"circuit '{circuit.kind}'")
 
 
-@NumpyEngine.runner(circuits=("sample_contrastive",), rules=("sgd",), profiles=False)
+@NumpyEngine.runner(circuits=("sample_contrastive",), rules=("sgd",))
 def run_sample_contrastive_sgd(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="",
                                profile=None):
-    """Sample-contrastive encoders: SGD with the circuit's negative estimator (``.sample_contrastive``)."""
-    return run_sample_contrastive(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc)
+    """Sample-contrastive encoders: SGD with the circuit's negative estimator, encoder weights
+    optionally in device models (``.sample_contrastive``)."""
+    return run_sample_contrastive(engine, circuit, rule, phases, task, sim, params=params, progress=progress, desc=desc,
+                                  profile=profile)
 
 
 run_sample_contrastive_sgd.preflight = lambda engine, circuit, rule, phases, profile, sim: _refuse_float32(

@@ -104,9 +104,18 @@ class ContrastiveLearner:
     chains), its own estimator state and its own view table (redrawn at every epoch, i.e.
     every ``floor(n / batch)`` steps, with a fresh permutation of the samples for the batches).
     ``advance(k0, K)`` runs steps ``k0 .. k0 + K - 1`` in place on ``params["w"]``.
+
+    ``profile`` (a non-ideal :class:`~neurocl.hardware.profile.HardwareProfile`): replica ``r``'s
+    weights are held by a :class:`~neurocl.hardware.device.SynapseArray` (device draws and
+    update noise from ``default_rng([seed, 6, r])``), as the two-branch runner does: every step
+    the gradient is estimated at the weights a read sees (read noise, drift, quantisation), the
+    ideal change ``-learning_rate * g_hat`` is requested from the devices (pulses, asymmetry,
+    bounds, write noise, ``t_epoch``; ``dt`` ms per step for drift) and ``params["w"]`` becomes the next read.  ``None`` or an
+    ideal profile: the plain update, bit for bit.
     """
 
-    def __init__(self, circuit, x: np.ndarray, learning_rate: float, params: dict, seed: int):
+    def __init__(self, circuit, x: np.ndarray, learning_rate: float, params: dict, seed: int, profile=None,
+                 dt: float = 1.0):
         from neurocl.data.augment import make_views
 
         self._make_views = make_views
@@ -127,6 +136,13 @@ class ContrastiveLearner:
         self.tables = [None] * R
         self.orders = [None] * R
         self.step_time = 0.0
+        self.devices, self.dt = None, float(dt)
+        if profile is not None and not profile.is_ideal:
+            from neurocl.hardware.device import SynapseArray
+
+            self.devices = [SynapseArray(profile, params["w"][r], np.random.default_rng([seed, 6, r])) for r in range(R)]
+            for r, dev in enumerate(self.devices):
+                params["w"][r] = dev.read()
 
     def _epoch(self, r):
         rng = self.rngs[r]
@@ -146,6 +162,10 @@ class ContrastiveLearner:
                 batch = self.orders[r][j * b:(j + 1) * b]
                 g = estimate_param_grad(self.enc, w, self.tables[r], batch, self.est, self.states[r],
                                         self.circuit.beta, self.rngs[r])
+                if self.devices is not None:
+                    self.devices[r].request(-self.lr * g, self.dt)
+                    w[...] = self.devices[r].read()
+                    continue
                 w -= self.lr * g
         self.step_time += time.perf_counter() - t0
 
@@ -154,12 +174,15 @@ def run_sample_contrastive(engine, circuit, rule, phases, task, sim, *, params=N
                            profile=None):
     """The numpy engine's runner for ``sample_contrastive`` circuits: one SGD step per
     ``sim.dt`` ms, per-step rate ``rule.learning_rate`` (rule ``sgd``), ``sim.replicas``
-    independent encoders (seeds); initial weights from ``default_rng([seed + init_seed_offset, 0])``."""
+    independent encoders (seeds); initial weights from ``default_rng([seed + init_seed_offset, 0])``;
+    a non-ideal hardware ``profile`` holds the encoder weights in device models
+    (:class:`ContrastiveLearner`)."""
     from neurocl.engines.loop import run_checkpointed
 
     if params is None:
         params = circuit.init_params(np.random.default_rng([sim.seed + circuit.init_seed_offset, 0]), sim.replicas)
-    learner = ContrastiveLearner(circuit, task.clamp, rule.learning_rate, params, sim.seed)
+    learner = ContrastiveLearner(circuit, task.clamp, rule.learning_rate, params, sim.seed, profile=profile,
+                                 dt=sim.dt)
 
     def info():
         steps = max(sim.n_steps, 1)
