@@ -1,7 +1,7 @@
 """Sphinx configuration of the neurocl documentation (``make docs``).
 
 The example gallery is rendered from ``examples/*.py`` *without running them* (the
-simulations take about an hour): :func:`_prepare_gallery` copies each script with a
+simulations take hours): :func:`_prepare_gallery` copies each script with a
 sphinx-gallery title, its description from ``examples/README.md``, and the figure and
 JSON numbers it saved last, into ``_gallery_src/``; sphinx-gallery then renders the code
 with ``plot_gallery = False``.  ``_generated/engines.txt`` is the output of ``neurocl
@@ -70,27 +70,31 @@ def _title(doc: str) -> str:
     return first.rstrip(".:;, ")
 
 
-_CODE = re.compile(r"(``[^`]+``|`[^`]+`)")
+#: inline code (Markdown single or reST double backticks) and Sphinx roles (``:func:`x```, kept)
+_CODE = re.compile(r"(:[\w:.-]+:`[^`]+`|``[^`]+``|`[^`]+`)")
 
 
 def _md_to_rst(text: str) -> str:
-    """The few Markdown constructs examples/README.md uses, as reStructuredText."""
-    out = []
-    for line in text.splitlines():
-        if line.lstrip().startswith("!["):
-            continue
-        parts = _CODE.split(line)
-        for i, part in enumerate(parts):
-            if i % 2:            # inline code
-                inner = part.strip("`")
-                parts[i] = f"``{inner}``" if inner.strip() == inner else f":literal:`{inner}`"
-            else:
-                part = part.replace("\\", "\\\\").replace("|", "\\|")
-                part = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"`\1 <\2>`__", part)
-                part = re.sub(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])", r"*\1*", part)
-                parts[i] = part
-        out.append("".join(parts))
-    return "\n".join(out).strip()
+    """The few Markdown constructs examples/README.md uses, as reStructuredText (also applied to
+    the examples' docstrings: their ``literals`` and roles are kept).  Code spans may run over a
+    line break, as in Markdown and reST."""
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("!["))
+    parts = _CODE.split(text)
+    for i, part in enumerate(parts):
+        if i % 2:            # inline code, or a role (kept as it is)
+            if part.startswith(":"):
+                continue
+            inner = part.strip("`")
+            parts[i] = f"``{inner}``" if inner.strip() == inner else f":literal:`{inner}`"
+        else:
+            lines = []
+            for line in part.split("\n"):
+                line = line.replace("\\", "\\\\").replace("|", "\\|")
+                line = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"`\1 <\2>`__", line)
+                line = re.sub(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])", r"*\1*", line)
+                lines.append(line)
+            parts[i] = "\n".join(lines)
+    return "".join(parts).strip()
 
 
 def _run_lines(doc: str) -> str:
@@ -126,7 +130,7 @@ def _prepare_gallery() -> None:
         "Each example is a standalone script in ``examples/`` that reproduces one figure or one workflow, "
         "prints its numbers and saves them (a PNG, and for most a JSON next to it).  The pages show the "
         "figure and the numbers *as last saved by the script* and its code; building the documentation "
-        "does not rerun the simulations (``make gallery`` does, about an hour on 2 cores).\n")
+        "does not rerun the simulations (``make gallery`` does, two hours or more on 2 cores).\n")
     readme = _readme_sections()
     measured = HERE / "_generated" / "measured"
     measured.mkdir(parents=True, exist_ok=True)

@@ -30,8 +30,9 @@ network reads ``W`` through the device model, and the ideal change is requested 
     u_n)`` (paired per sample, common random numbers in ``L``; mean +- s.e. over samples).  The
     prediction's bias and variance come from the same draws as the measurement; the out-of-sample
     form predicts from the first half of the samples and measures on the second.
-(b') The same at each profile's own run (replica 0 at ``t_end``: its frame, stored weights and
-    devices), with the ideal SGD step's own expected loss change ``mean_n L(W + u_n) - L(W)``:
+
+    The same at each profile's own run (b', replica 0 at ``t_end``: its frame, stored weights
+    and devices), with the ideal SGD step's own expected loss change ``mean_n L(W + u_n) - L(W)``:
     where a device run has stalled, the extra loss per step offsets the ideal step's progress.
 
 Prints every number and saves them to a JSON beside the figure.

@@ -15,7 +15,7 @@ Floor.  Lemma A.1 of Ghosh et al. (ICLR 2023; papers/003, appendix A, Eq. 9; in 
 the weights over one noisy step: the gradient term plus ``1/2 Tr(Hessian C) dt^2``.  Near a
 minimum ``w*`` of the loss ``L`` with Hessian ``H`` apply it, not to ``L``, but to the squared
 distance ``F(w) = |w - w*|^2 / 2`` (Hessian ``I``): with ``delta = w - w*`` and per-step noise
-covariance ``Sigma`` (weight units^2),
+covariance ``Sigma`` (weight units^2)::
 
     E[dF] = -eta dt <delta, H delta> + 1/2 (eta dt)^2 |H delta|^2 + 1/2 Tr(Sigma).
 
