@@ -45,10 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from neurocl.atomic import write_text_atomic
-from neurocl.circuits.encoders import make_encoder
-from neurocl.data.augment import VIEW_DEFAULTS, ViewSpec, make_views
-from neurocl.data.digits import load_digits_split
-from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, exact_loss_and_grad
+from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, fixed_setting
 from neurocl.hardware import load_profile
 from neurocl.hardware.device import SynapseArray
 from neurocl.plotting import new_figure, save
@@ -120,21 +117,9 @@ def main(argv=None):
     batches = [int(b) for b in args.batches.split(",") if int(b) <= args.n]
     t0 = time.time()
     rng = np.random.default_rng(args.seed)
-    x = load_digits_split()[0][: args.n]
-    vs = ViewSpec(**VIEW_DEFAULTS["digits"])
-    X = np.vstack([make_views(x, vs, rng), make_views(x, vs, rng)])
-    enc = make_encoder("single", 64, args.d_out, activation="tanh")
-    w = enc.init(rng)
+    fs = fixed_setting(args.n, args.d_out, args.beta, rng)
+    X, enc, w, L0, g, H, lam, grad = fs.X, fs.enc, fs.w, fs.L0, fs.g, fs.H, fs.lam, fs.grad
     N = enc.n_params
-    L0, g = exact_loss_and_grad(enc, w, X, args.beta)
-    grad = lambda v: exact_loss_and_grad(enc, v, X, args.beta)[1]   # noqa: E731
-    H = np.empty((N, N))
-    for i in range(N):
-        e = np.zeros(N)
-        e[i] = 1e-5
-        H[:, i] = (grad(w + e) - grad(w - e)) / 2e-5
-    H = 0.5 * (H + H.T)
-    lam = np.linalg.eigvalsh(H)
     etas = [float(s) / lam[-1] for s in args.etas.split(",")]
     print(f"n = {args.n} digits, N = {N} weights (|w| rms {np.sqrt(np.mean(w ** 2)):.3f}), beta = {args.beta}: "
           f"L(w) = {L0:.4f} nats, |g| = {np.linalg.norm(g):.4f} nats per unit weight; eta = "

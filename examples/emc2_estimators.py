@@ -39,10 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from neurocl.atomic import write_text_atomic
-from neurocl.circuits.encoders import make_encoder
-from neurocl.data.augment import VIEW_DEFAULTS, ViewSpec, make_views
-from neurocl.data.digits import load_digits_split
-from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, exact_loss_and_grad
+from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, fixed_setting
 from neurocl.plotting import new_figure, save
 from neurocl.samplers import make_estimator
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
@@ -73,21 +70,9 @@ def main(argv=None):
     batches = [int(b) for b in args.batches.split(",") if int(b) <= args.n]
     t0 = time.time()
     rng = np.random.default_rng(args.seed)
-    x = load_digits_split()[0][: args.n]
-    vs = ViewSpec(**VIEW_DEFAULTS["digits"])
-    X = np.vstack([make_views(x, vs, rng), make_views(x, vs, rng)])
-    enc = make_encoder("single", 64, args.d_out, activation="tanh")
-    w = enc.init(rng)
+    fs = fixed_setting(args.n, args.d_out, args.beta, rng)
+    X, enc, w, L0, g, H, lam = fs.X, fs.enc, fs.w, fs.L0, fs.g, fs.H, fs.lam
     N = enc.n_params
-    L0, g = exact_loss_and_grad(enc, w, X, args.beta)
-    eps = 1e-5
-    H = np.empty((N, N))
-    for i in range(N):
-        e = np.zeros(N)
-        e[i] = eps
-        H[:, i] = (exact_loss_and_grad(enc, w + e, X, args.beta)[1] - exact_loss_and_grad(enc, w - e, X, args.beta)[1]) / (2 * eps)
-    H = 0.5 * (H + H.T)
-    lam = np.linalg.eigvalsh(H)
     etas = [float(s) / lam[-1] for s in args.etas.split(",")]
     print(f"n = {args.n} digits (2n = {2 * args.n} views), N = {N} weights, beta = {args.beta}: L(w) = {L0:.4f} nats, "
           f"|g| = {np.linalg.norm(g):.4f}; Hessian eigenvalues in [{lam[0]:.3f}, {lam[-1]:.3f}], tr H = {lam.sum():.3f} "

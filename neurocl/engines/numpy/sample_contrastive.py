@@ -20,7 +20,7 @@ from neurocl.objectives.global_contrastive import (
 )
 
 __all__ = ["exact_loss", "exact_loss_and_grad", "estimate_param_grad", "embed", "LazyEmbeddings", "ContrastiveLearner",
-           "run_sample_contrastive"]
+           "run_sample_contrastive", "FixedSetting", "fixed_setting"]
 
 
 def embed(enc, w: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -191,3 +191,42 @@ def run_sample_contrastive(engine, circuit, rule, phases, task, sim, *, params=N
 
     return run_checkpointed(sim, task, learner.params, learner.advance, progress=progress, desc=desc,
                             block=max(1, sim.n_steps // 200), info=info)
+
+
+class FixedSetting:
+    """The fixed-parameter setting of the estimator checks (paper 002's estimators compared at
+    fixed encoder parameters): ``X`` (2n views of n digits), the encoder ``enc`` at its initial
+    weights ``w``, the exact loss ``L0`` (nats) and gradient ``g``, the exact Hessian ``H``
+    (central differences of the exact gradient, step ``1e-5``, symmetrised) and its
+    eigenvalues ``lam`` (ascending)."""
+
+    def __init__(self, X, enc, w, beta, L0, g, H):
+        self.X, self.enc, self.w, self.beta, self.L0, self.g, self.H = X, enc, w, beta, L0, g, H
+        self.lam = np.linalg.eigvalsh(H)
+
+    def grad(self, v: np.ndarray) -> np.ndarray:
+        """The exact gradient of the global contrastive loss at weights ``v``."""
+        return exact_loss_and_grad(self.enc, v, self.X, self.beta)[1]
+
+
+def fixed_setting(n: int, d_out: int, beta: float, rng: np.random.Generator) -> FixedSetting:
+    """``n`` digits (scikit-learn's, training split), two views each (the digits view defaults
+    of :mod:`neurocl.data.augment`), a tanh single-layer encoder 64 -> ``d_out`` at its
+    initial weights, and the exact loss, gradient and Hessian there."""
+    from neurocl.circuits.encoders import make_encoder
+    from neurocl.data.augment import VIEW_DEFAULTS, ViewSpec, make_views
+    from neurocl.data.digits import load_digits_split
+
+    x = load_digits_split()[0][:n]
+    vs = ViewSpec(**VIEW_DEFAULTS["digits"])
+    X = np.vstack([make_views(x, vs, rng), make_views(x, vs, rng)])
+    enc = make_encoder("single", 64, d_out, activation="tanh")
+    w = enc.init(rng)
+    L0, g = exact_loss_and_grad(enc, w, X, beta)
+    N, eps = enc.n_params, 1e-5
+    H = np.empty((N, N))
+    for i in range(N):
+        e = np.zeros(N)
+        e[i] = eps
+        H[:, i] = (exact_loss_and_grad(enc, w + e, X, beta)[1] - exact_loss_and_grad(enc, w - e, X, beta)[1]) / (2 * eps)
+    return FixedSetting(X, enc, w, beta, L0, g, 0.5 * (H + H.T))
