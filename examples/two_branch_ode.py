@@ -47,14 +47,19 @@ def main(argv=None):
     ap.add_argument("--t-end", type=float, default=5.0)
     ap.add_argument("--n-mc", type=int, default=50000, help="Monte Carlo base samples of the ODE (before symmetrising)")
     ap.add_argument("--dt", type=float, default=0.05, help="RK4 step of the ODE (in t)")
+    ap.add_argument("--K", type=int, default=SETTING["K"], help="output units")
+    ap.add_argument("--d1", type=int, default=SETTING["d1"], help="feature variables")
+    ap.add_argument("--activation", default=SETTING["activation"], choices=["tanh", "erf", "relu", "linear"])
+    ap.add_argument("--mu", type=float, default=SETTING["mu"], help="weight decay")
     ap.add_argument("--symmetrised", action=argparse.BooleanOptionalAction, default=True,
                     help="symmetrised base samples (2^d1 sign copies; default on)")
     args = ap.parse_args(argv)
     Ns = [int(n) for n in args.Ns.split(",")]
+    setting = dict(SETTING, K=args.K, d1=args.d1, activation=args.activation, mu=args.mu)
     t = np.linspace(0.0, args.t_end, 21)
-    M0, Q0 = TwoBranch(N=Ns[0], **SETTING).initial_overlaps(np.random.default_rng(0))
+    M0, Q0 = TwoBranch(N=Ns[0], **setting).initial_overlaps(np.random.default_rng(0))
     t0 = time.time()
-    m0 = TwoBranch(N=Ns[0], **SETTING)
+    m0 = TwoBranch(N=Ns[0], **setting)
 
     def base(seed):
         b = draw_base(m0, args.n_mc, np.random.default_rng(seed))
@@ -75,7 +80,7 @@ def main(argv=None):
     errors, sims, bias, fluct = {}, {}, {}, {}
     for N in Ns:
         t0 = time.time()
-        sim = simulate_online(TwoBranch(N=N, **SETTING), TAU, args.t_end, replicas=args.seeds, seed=N, t_eval=t,
+        sim = simulate_online(TwoBranch(N=N, **setting), TAU, args.t_end, replicas=args.seeds, seed=N, t_eval=t,
                               M0=M0, Q0=Q0)
         err = np.abs(sim.M - ode.M[:, None]).max(axis=(0, 2, 3))            # per seed
         errors[N] = (float(err.mean()), float(err.std(ddof=1) / np.sqrt(len(err))))
@@ -92,8 +97,8 @@ def main(argv=None):
     print(f"fitted log-log slope of the error against N: {slope:.2f} (theory -0.5)")
     fig, axes = new_figure(2, 4.8, 3.8)
     big = Ns[-1]
-    for i in range(SETTING["K"]):
-        for j in range(SETTING["d1"]):
+    for i in range(setting["K"]):
+        for j in range(setting["d1"]):
             m, sd = sims[big][:, :, i, j].mean(1), sims[big][:, :, i, j].std(1)
             line, = axes[0].plot(t, ode.M[:, i, j], label=f"M[{i},{j}] ODE")
             axes[0].fill_between(t, m - sd, m + sd, color=line.get_color(), alpha=0.25)
@@ -115,7 +120,7 @@ def main(argv=None):
     axes[1].legend()
     save(fig, args.out)
     write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(
-        {"setting": SETTING, "tau": TAU, "t_end": args.t_end, "seeds": args.seeds, "ode_mc_error": mc,
+        {"setting": setting, "tau": TAU, "t_end": args.t_end, "seeds": args.seeds, "ode_mc_error": mc,
          "ode_step_error": step_err, "ode_dt": args.dt, "ode_base_samples": n_base, "symmetrised": args.symmetrised,
          "ode_wall_s": ode_wall,
          "sup_error_mean_se": {str(n): errors[n] for n in Ns},
