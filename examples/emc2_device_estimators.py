@@ -79,12 +79,7 @@ class Chip:
     def step(self, grad_at, eta):
         """``(w_read, w_next)``: one read, the gradient ``grad_at(w_read)``, one requested update."""
         sa = self.sa
-        sa.hidden = np.clip(self.w / self.profile.weight_scale, sa.dev.w_min, sa.dev.w_max)
-        sa.stored = sa.hidden.copy()
-        sa.since_write[:] = 0.0
-        sa.pending[:] = 0.0
-        sa.tag[:] = 0.0
-        sa.calls = 0
+        sa.reset_to(self.w)
         w_read = sa.read()
         sa.request(-eta * grad_at(w_read), 1.0)
         return w_read, self.profile.weight_scale * sa.stored

@@ -178,3 +178,18 @@ def test_cli_profiles_and_run_with_profile(tmp_path):
     res = subprocess.run([sys.executable, "-m", "neurocl", "run", str(spec), "--profile", "nope"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "neither a shipped profile" in res.stderr
+
+
+def test_reset_to_sets_the_devices_to_the_weights_and_clears_pending_updates():
+    """``SynapseArray.reset_to(w)``: stored weights equal ``w`` (no programming noise), nothing
+    pending; a later update starts from there."""
+    prof = load_profile("pcm")      # with programming (write) noise, which reset_to must not add
+    rng = np.random.default_rng(0)
+    w = 0.01 * rng.standard_normal((5, 4))
+    sa = SynapseArray(prof, np.zeros((5, 4)), rng)
+    sa.request(0.3 * np.ones((5, 4)), 1.0)
+    sa.reset_to(w)
+    inside = (w / prof.weight_scale >= sa.dev.w_min) & (w / prof.weight_scale <= sa.dev.w_max)
+    assert inside.any()
+    np.testing.assert_allclose((prof.weight_scale * sa.stored)[inside], w[inside], rtol=0, atol=1e-15)
+    assert not sa.pending.any() and not sa.tag.any() and sa.calls == 0

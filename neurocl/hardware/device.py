@@ -151,6 +151,18 @@ class SynapseArray:
         self.calls = 0
         self.rng = rng
 
+    def reset_to(self, w: np.ndarray) -> None:
+        """Set every device to the network weights ``w`` exactly (``w / weight_scale``, clipped
+        to each device's range; no programming noise) and clear the pending updates, the tag and
+        the epoch counter: the state from which one update is measured at fixed weights (the
+        device bias and variance of an update, :mod:`neurocl.measure.device_noise`)."""
+        self.hidden = np.clip(np.asarray(w, float) / self.profile.weight_scale, self.dev.w_min, self.dev.w_max)
+        self.stored = self.hidden.copy()
+        self.since_write[:] = 0.0
+        self.pending[:] = 0.0
+        self.tag[:] = 0.0
+        self.calls = 0
+
     def _program(self, hidden, written, rng):
         """Programming (write) noise, present from t = 0 on (aihwkit drops it at t = 0)."""
         if not self.profile.write_noise_std:
