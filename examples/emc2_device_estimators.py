@@ -48,16 +48,12 @@ from neurocl.atomic import write_text_atomic
 from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, fixed_setting
 from neurocl.hardware import load_profile
 from neurocl.hardware.device import SynapseArray
+from neurocl.measure.estimator import estimator_statistics, r_squared
 from neurocl.plotting import new_figure, save
 from neurocl.samplers import make_estimator
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
 
 ESTIMATORS = {"in_batch": {}, "emc2": {"burn_in": 0.5}}
-
-
-def r2(measured, predicted):
-    measured, predicted = np.asarray(measured), np.asarray(predicted)
-    return float(1 - np.sum((measured - predicted) ** 2) / np.sum((measured - measured.mean()) ** 2))
 
 
 def profiles():
@@ -83,16 +79,6 @@ class Chip:
         w_read = sa.read()
         sa.request(-eta * grad_at(w_read), 1.0)
         return w_read, self.profile.weight_scale * sa.stored
-
-
-def stats(G, g):
-    mean = G.mean(axis=0)
-    bias = g - mean
-    C = np.cov(G.T, bias=True)
-    b2, tv = float(bias @ bias), float(np.trace(C))
-    return bias, C, dict(bias_norm=float(np.sqrt(b2)), trace_var=tv,
-                         bias_norm_debiased=float(np.sqrt(max(b2 - tv / len(G), 0.0))),
-                         cos_mean=float(mean @ g / (np.linalg.norm(mean) * np.linalg.norm(g) + 1e-300)))
 
 
 def main(argv=None):
@@ -126,12 +112,12 @@ def main(argv=None):
     for name, chip in chips.items():
         Gr = np.array([chip.step(np.zeros_like, 0.0)[0] for _ in range(args.draws)])
         Gread = np.array([grad(v) for v in Gr])
-        _, _, s = stats(Gread, g)
+        _, _, s = estimator_statistics(Gread, g)
         s.update(profile=name, read_error_rms=float(np.sqrt(np.mean((Gr - w) ** 2))))
         read_rows.append(s)
         for eta in etas:
             Ge = np.array([(w - chip.step(lambda v: g, eta)[1]) / eta for _ in range(args.draws)])
-            _, _, s = stats(Ge, g)
+            _, _, s = estimator_statistics(Ge, g)
             s.update(profile=name, eta=eta)
             device_rows.append(s)
         dv = [r for r in device_rows if r["profile"] == name]
@@ -161,7 +147,7 @@ def main(argv=None):
                     else:
                         W_next = np.array([chips[name].step(g_hat, eta)[1] for _ in range(args.draws)])
                     G = (w - W_next) / eta
-                    bias, C, s = stats(G, g)
+                    bias, C, s = estimator_statistics(G, g)
                     dl = np.array([exact_loss(enc, v, X, args.beta) for v in W_next]) - L_true[eta]
                     s.update(estimator=est_name, batch=b, profile=name, eta=eta, measured=float(dl.mean()),
                              se=float(dl.std(ddof=1) / np.sqrt(len(dl))), predicted_first_order=float(eta * (g @ bias)),
@@ -188,9 +174,9 @@ def main(argv=None):
     cov = np.array([r["predicted_cov"] for r in rows])
     iso = np.array([r["predicted_iso"] for r in rows])
     dev_sel = np.array([r["profile"] != "ideal" for r in rows])
-    summary = dict(points=int(meas.size), r2_cov=r2(meas, cov), r2_isotropic=r2(meas, iso),
-                   r2_cov_device_rows=r2(meas[dev_sel], cov[dev_sel]),
-                   r2_isotropic_device_rows=r2(meas[dev_sel], iso[dev_sel]))
+    summary = dict(points=int(meas.size), r2_cov=r_squared(meas, cov), r2_isotropic=r_squared(meas, iso),
+                   r2_cov_device_rows=r_squared(meas[dev_sel], cov[dev_sel]),
+                   r2_isotropic_device_rows=r_squared(meas[dev_sel], iso[dev_sel]))
     print(f"Lemma 2.1 over {meas.size} points (estimators x batches x profiles x step sizes): R^2 = {summary['r2_cov']:.3f} "
           f"with the measured covariance, {summary['r2_isotropic']:.3f} isotropic; device rows only "
           f"({int(dev_sel.sum())}): {summary['r2_cov_device_rows']:.3f} / {summary['r2_isotropic_device_rows']:.3f}")

@@ -40,17 +40,13 @@ import numpy as np
 
 from neurocl.atomic import write_text_atomic
 from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, fixed_setting
+from neurocl.measure.estimator import estimator_statistics, r_squared
 from neurocl.plotting import new_figure, save
 from neurocl.samplers import make_estimator
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
 
 ESTIMATORS = {"exact": {}, "in_batch": {}, "sogclr": {"gamma": 0.9}, "emc2": {"burn_in": 0.5},
               "isd": {"b_pos": 0.5}}
-
-
-def r2(measured, predicted):
-    measured, predicted = np.asarray(measured), np.asarray(predicted)
-    return float(1 - np.sum((measured - predicted) ** 2) / np.sum((measured - measured.mean()) ** 2))
 
 
 def main(argv=None):
@@ -89,15 +85,10 @@ def main(argv=None):
                     estimate_param_grad(enc, w, X, rng.choice(args.n, b, replace=False), est, state, args.beta, rng)
             G = np.array([estimate_param_grad(enc, w, X, rng.choice(args.n, b, replace=False), est, state, args.beta, rng)
                           for _ in range(args.draws)])
-            mean = G.mean(axis=0)
-            bias = g - mean
-            C = np.cov(G.T, bias=True)
-            trvar = float(np.trace(C))
-            bias2 = float(bias @ bias)
-            cos_mean = float(mean @ g / (np.linalg.norm(mean) * np.linalg.norm(g)))
+            bias, C, st = estimator_statistics(G, g)
+            trvar, cos_mean = st["trace_var"], st["cos_mean"]
             cos_draw = float(np.mean(G @ g / (np.linalg.norm(G, axis=1) * np.linalg.norm(g) + 1e-300)))
-            row = dict(estimator=name, batch=b, bias_norm=float(np.sqrt(bias2)),
-                       bias_norm_debiased=float(np.sqrt(max(bias2 - trvar / args.draws, 0.0))),
+            row = dict(estimator=name, batch=b, bias_norm=st["bias_norm"], bias_norm_debiased=st["bias_norm_debiased"],
                        cos_mean=cos_mean, cos_draw=cos_draw, trace_var=trvar, lemma=[])
             for eta in etas:
                 dl = np.array([exact_loss(enc, w - eta * gr, X, args.beta) for gr in G]) - L_true[eta]
@@ -115,12 +106,12 @@ def main(argv=None):
     iso = np.array([e["predicted_iso"] for r in rows for e in r["lemma"]])
     cov = np.array([e["predicted_cov"] for r in rows for e in r["lemma"]])
     first = np.array([e["predicted_first_order"] for r in rows for e in r["lemma"]])
-    summary = dict(r2_isotropic=r2(meas, iso), r2_cov=r2(meas, cov), r2_first_order_only=r2(meas, first),
+    summary = dict(r2_isotropic=r_squared(meas, iso), r2_cov=r_squared(meas, cov), r2_first_order_only=r_squared(meas, first),
                    points=int(meas.size))
     for k, eta in enumerate(etas):
         sel = np.array([e["eta"] == eta for r in rows for e in r["lemma"]])
-        summary[f"r2_cov_eta{k}"] = r2(meas[sel], cov[sel])
-        summary[f"r2_isotropic_eta{k}"] = r2(meas[sel], iso[sel])
+        summary[f"r2_cov_eta{k}"] = r_squared(meas[sel], cov[sel])
+        summary[f"r2_isotropic_eta{k}"] = r_squared(meas[sel], iso[sel])
     print(f"Lemma 2.1 over {meas.size} points (estimators x batch sizes x step sizes): R^2 = {summary['r2_isotropic']:.3f} "
           f"with the isotropic noise term, {summary['r2_cov']:.3f} with the measured covariance (Lemma A.1); "
           f"first-order term eta <g, bias> alone: {summary['r2_first_order_only']:.3f}")

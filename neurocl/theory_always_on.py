@@ -53,6 +53,7 @@ import numpy as np
 
 from neurocl.measure.exact import all_states
 from neurocl.numerics import sigmoid
+from neurocl.plasticity import optimal_b
 
 __all__ = [
     "single_sample_b",
@@ -77,8 +78,8 @@ __all__ = [
 # --------------------------------------------------------------------------- closed forms
 def single_sample_b(m_pos: float, m_neg: float) -> float:
     """The paper's single-sample optimum ``b* = sqrt(M+) / (sqrt(M+) + sqrt(M-))``
-    (``M+- = E+-|f|^2``, Williams et al. 2023)."""
-    return float(np.sqrt(m_pos) / (np.sqrt(m_pos) + np.sqrt(m_neg)))
+    (``M+- = E+-|f|^2``, Williams et al. 2023): :func:`neurocl.plasticity.optimal_b`."""
+    return optimal_b(m_pos, m_neg)
 
 
 def renewal_variance(b, mu_pos, mu_neg, slow_pos: float, slow_neg: float, fast_pos: float, fast_neg: float,

@@ -92,3 +92,17 @@ def test_rbm_statistic_mean_field_matches_sampled_in_expectation(rng):
     mf = rbm.statistic(p_big, {"v": v[:1], "h": h[:1]}, mean_field=True)["W"][0]
     sampled = (v[:, :, None] * h[:, None, :]).mean(0)
     np.testing.assert_allclose(mf, sampled, atol=4 * 0.5 / np.sqrt(200_000))
+
+
+def test_estimator_statistics_closed_form():
+    """Two draws ``g + c +- d``: bias ``-c``, ``tr C = |d|^2``, debiased ``sqrt(|c|^2 - |d|^2 / 2)``."""
+    from neurocl.measure.estimator import estimator_statistics, r_squared
+
+    g, c, d = np.array([1.0, 2.0, 0.0]), np.array([0.3, 0.0, -0.4]), np.array([0.1, 0.2, 0.0])
+    bias, C, s = estimator_statistics(np.stack([g + c + d, g + c - d]), g)
+    np.testing.assert_allclose(bias, -c, atol=1e-15)
+    assert s["trace_var"] == pytest.approx(d @ d) and s["bias_norm"] == pytest.approx(0.5)
+    assert s["bias_norm_debiased"] == pytest.approx(np.sqrt(0.25 - (d @ d) / 2))
+    assert s["cos_mean"] == pytest.approx((g + c) @ g / (np.linalg.norm(g + c) * np.linalg.norm(g)))
+    assert r_squared([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == 1.0
+    assert r_squared([1.0, 2.0, 3.0], [2.0, 2.0, 2.0]) == 0.0
