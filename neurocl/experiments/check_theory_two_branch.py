@@ -51,10 +51,10 @@ def _learner(config, learner: str | None):
         learner = next(iter(specs))
     if learner not in specs:
         raise ConfigError(f"learner = {learner!r}: the spec has {sorted(specs)}")
+    from neurocl.engines.numpy.two_branch import step_rate
+
     spec = specs[learner]
-    if spec.rule.name == "isd":
-        return learner, spec.rule.learning_rate * config.simulation.dt, spec.phases.b
-    return learner, spec.rule.learning_rate, None
+    return (learner, *step_rate(spec.rule, spec.phases, config.simulation.dt))
 
 
 def check_theory_two_branch(config, *, learner: str | None = None, t_end: float | None = None, seeds: int = 4,

@@ -70,7 +70,7 @@ from neurocl.engines.numpy.schedule import phase_table
 from neurocl.errors import ConfigError, DivergenceError, UnsupportedFeatureError
 
 __all__ = ["OnlineLearner", "OverlapTrajectory", "simulate_online", "run_two_branch", "block_views",
-           "gaussian_fill", "mixing_factor"]
+           "gaussian_fill", "mixing_factor", "step_rate"]
 
 # ----------------------------------------------------------------------------- normals
 _ZIG_R = 3.6541528853610088        # right edge of the base strip of the 256-box ziggurat
@@ -656,6 +656,16 @@ def simulate_online(model, tau: float, t_end: float, *, replicas: int = 1, seed:
     return OverlapTrajectory(np.array(ts), np.array(Ms), np.array(Qs), learner.W, learner.U)
 
 
+def step_rate(rule, phases, dt: float) -> tuple[float, float | None]:
+    """``(tau, b)``: the per-sample rate and the positive-phase probability of a learner, one
+    sample per ``dt`` ms.  Discrete-time rules (online SGD): ``tau = learning_rate``, no phases
+    (``b = None``); continuous-time rules (ISD): ``tau = learning_rate * dt`` and ``b`` of
+    the phase process."""
+    if rule.time == "continuous":
+        return rule.learning_rate * dt, phases.b
+    return rule.learning_rate, None
+
+
 def run_two_branch(engine, circuit, rule, phases, task, sim, *, params=None, progress=False, desc="", profile=None):
     """The numpy engine's runner for ``two_branch`` circuits: one sample per ``sim.dt`` ms.
 
@@ -672,10 +682,10 @@ def run_two_branch(engine, circuit, rule, phases, task, sim, *, params=None, pro
     rng_init = np.random.default_rng([sim.seed, 0])
     M0, Q0 = circuit.initial_overlaps(rng_init)
     learner_rng = np.random.default_rng([sim.seed, 2])       # frames and weights: the same for every rule
-    positive, b, tau = None, None, rule.learning_rate
-    if rule.time == "continuous":
+    tau, b = step_rate(rule, phases, sim.dt)
+    positive = None
+    if b is not None:
         positive = phase_table(phases, sim, np.random.default_rng([sim.seed, 1]))[0]
-        b, tau = phases.b, rule.learning_rate * sim.dt
     learner = OnlineLearner(circuit, tau, sim.replicas, learner_rng, sim.seed, M0, Q0, positive, b, dt=sim.dt,
                             profile=profile)
     return run_checkpointed(sim, task, learner.params, learner.advance, progress=progress, desc=desc,
