@@ -255,6 +255,8 @@ def _cmd_check_theory(args) -> int:
         raise ConfigError(f"argument --draws: must be an integer >= 2 with --engine numpy (the standard error "
                           f"needs two draws), got {args.draws}")
     config = load_config(spec)
+    if args.always_on:
+        return _check_theory_always_on(args, config)
     by_kind = CHECK_THEORY_BY_KIND.get(config.circuit.kind)
     if by_kind is not None:
         return by_kind(args, config)
@@ -299,6 +301,36 @@ def _check_theory_two_branch(args, config) -> int:
     ok = sum(r.agrees for r in rows)
     print(f"{ok}/{len(rows)} times agree (|error| within 3 s.e. + the ODE's Monte Carlo error + 0.02); "
           f"written {out}/check_theory_two_branch.json")
+    return 0
+
+
+def _check_theory_always_on(args, config) -> int:
+    """RBMs: the always-on estimator's variance and bias (``neurocl.theory_always_on``)."""
+    import json
+
+    from neurocl.atomic import write_text_atomic
+    from neurocl.errors import ConfigError
+    from neurocl.experiments.check_theory import (check_always_on, check_always_on_config, format_always_on,
+                                                  variance_agrees)
+
+    if args.engine != "numpy" or args.profile is not None:
+        raise ConfigError("check-theory --always-on measures the ideal always-on estimator on the numpy engine: "
+                          "--engine lava and --profile do not apply")
+    check_always_on_config(config)
+    config = config.replace(duration=100_000.0 if args.time is None else args.time, seed=args.seed)
+    states = 2 if args.states is None else args.states
+    print(f"{config.name}: the always-on (ISD) estimator at {states} state(s) of an ideal ISD trajectory "
+          f"({config.simulation.duration:g} ms); engine: {args.replicas} replicas x {args.windows} windows")
+    rows = check_always_on(config, states, args.replicas, args.windows, args.seed)
+    table = format_always_on(rows)
+    print(table)
+    out = Path(args.out or Path("results") / f"check-theory-always-on-{config.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "always_on.txt", table + "\n")
+    write_text_atomic(out / "always_on.json", json.dumps(rows, indent=1) + "\n")
+    ok = sum(variance_agrees(r) for r in rows)
+    print(f"{ok}/{len(rows)} states: measured V within 3 s.e. of the prediction; written {out}/always_on.txt, "
+          f"{out}/always_on.json")
     return 0
 
 
@@ -423,7 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  neurocl check-theory --circuit bas3 --profile rram_hfo2\n"
                "  neurocl check-theory --circuit bas3 --profile all --steps-per-update 20000\n"
                "  neurocl check-theory --engine lava --circuit bas3          (on-chip learning vs the loihi2 profile)\n"
-               "  neurocl check-theory --circuit two_branch --time 5000      (online learning vs the ODE, t = 5)\n",
+               "  neurocl check-theory --circuit two_branch --time 5000      (online learning vs the ODE, t = 5)\n"
+               "  neurocl check-theory --circuit bas3 --always-on            (always-on variance V(b), b_opt, bias)\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--circuit", default="bas3", help="shipped spec name or TOML path (an RBM with an ISD learner, "
                    "or a two_branch circuit: simulation against its ODE)")
@@ -448,6 +481,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time", type=_positive_float, help="length of the ideal trajectory (ms; default 2,000,000; "
                    "two_branch: the spec's duration, one sample per dt)")
     p.add_argument("--seed", type=_int_at_least(0), default=0)
+    p.add_argument("--always-on", action="store_true",
+                   help="RBMs: the always-on estimator instead of Lemma 2.1: long-run variance V(b) predicted vs "
+                        "measured, b_opt vs the single-sample b*, and the bias (s/tau and eta parts; exact chain "
+                        "when the RBM is small enough to enumerate). --replicas, --windows: the engine measurement; "
+                        "--time: trajectory length (default 100,000 ms); --states: default 2")
     p.add_argument("--out", type=Path, help="output folder (default results/check-theory-<circuit>)")
     p.set_defaults(func=_cmd_check_theory)
     p = sub.add_parser(

@@ -55,10 +55,14 @@ def as_table(obj, **tag) -> dict:
     """The TOML table that :func:`build` turns back into ``obj`` (defaults filled in).
 
     ``tag`` (e.g. ``kind="rbm"``) is put first: the key a registry chose ``type(obj)`` by.
+    A field whose metadata has ``omit_if_default`` is left out while it equals its default (a
+    field added later then changes no existing run's resolved config, hash or ``--resume``).
     """
     out = dict(tag)
     for f in init_fields(type(obj)):
         v = getattr(obj, f.name)
+        if f.metadata.get("omit_if_default") and v == f.default:
+            continue
         out[f.name] = list(v) if isinstance(v, tuple) else v
     return out
 

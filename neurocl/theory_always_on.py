@@ -43,6 +43,52 @@ For small RBMs everything is also computed *exactly* from the joint Markov chain
 (phase sign, visible, hidden) that the numpy engine simulates (:func:`rbm_always_on_chain`):
 stationary drift ``E_pi[Y]``, and ``V = dt * sum_params [Var_pi(Y) + 2 sum_k Cov_pi(Y_0, Y_k)]``
 from the chain's fundamental matrix (Kemeny & Snell 1960).
+
+The two terms of the bias, ``O(eta s / tau) + O(eta^2 tau)`` (Williams et al. 2023)
+---------------------------------------------------------------------------------
+With learning rate ``eta`` the weights follow ``dtheta/dt = eta Y``; averaging over the fast
+(state, phase) process gives the mean flow ``dtheta/dt = eta drift(theta)`` with, per unit
+learning rate, ::
+
+    drift = g + (D+ - D-) / E[L] + eta beta_eta + O(eta s) + O((s/tau)^2) + O((eta tau)^2)   (B1)
+
+``g`` the exact gradient.  The ``eta s / tau`` term (``eta`` times the second) is the phase
+starts' relaxation deficit above.  The ``eta^2 tau`` term (``eta`` times the third): within
+a phase of sign ``z`` the weights move at ``eta w(z) f`` while the mean flow moves at ``eta
+g``, so at age ``t`` of the current phase the weights are ahead of the mean flow by ``eta t
+(w(z) mu_z - g)`` (plus zero-mean noise); the statistic of a phase tracks its stationary mean
+``mu_z(theta)`` (phases much longer than the mixing time), so the update is ``w(z) [mu_z +
+eta t J_z (w(z) mu_z - g)]`` with ``J_z = d mu_z / d theta``.  Averaging over the sign
+(independent of the phase's age) and the age (mean ``A = E[L^2] / (2 E[L])``, the renewal
+backward-recurrence time: ``tau`` for exponential lengths), and over the data pattern ``d`` a
+positive phase clamps (``f_d``, ``J_d``; ``w(+) = 1/b``, ``w(-) = -1/(1-b)``)::
+
+    beta_eta = A [ sum_d p_d J_d (f_d / b - g) + J_- (mu_- / (1 - b) + g) ]                (B2)
+
+(:func:`learning_rate_bias`; :func:`mean_phase_age` gives ``A = (E[L^2]/E[L] - dt) / 2`` on
+the engine's grid, whose ``n``-th update of a phase sees ``n - 1`` earlier ones).  Without
+data patterns (``J_d = J_+``) this is ``A (J_+/b + J_-/(1-b)) m_b``, ``m_b = (1-b) mu_+ + b
+mu_-`` the same common-mode movement that sets ``V(b)``.  Relative to ``|g|``, the bias is
+``c_1 s / tau + c_2 eta tau``: slope -1 against ``tau`` at fixed ``eta`` while the first term
+dominates, slope +1 against ``eta`` (the drift's error ``eta x bias`` grows as ``eta^2 tau``).
+For the RBM's mean-field statistic ``f(v) = (v s^T, v, s)``, ``s = sigmoid(c + v W)``, the
+free-energy gradient gives ``J_- u = Cov_model(f, f . u) + E_model[df(v) u]`` and ``J_d u =
+df(d) u`` (:func:`rbm_learning_rate_bias`; enumeration, or free-running samples for any size).
+
+Exact first order in ``eta`` (:func:`rbm_always_on_first_order`), for the joint chain with
+kernel ``P_theta``, update ``Y_theta`` and stationary law ``pi`` at the current weights, in
+the engine's order ``X_{k+1} ~ P_{theta_k}(X_k, .)``, ``theta_{k+1} = theta_k + eta dt
+Y_{theta_k}(X_{k+1})``: the weight deviation's correlation with the state,
+``a~ = E[(theta_k - E theta_k) 1{X_k = x}] / eta``, and the law's first-order change ``q~``
+solve ``a~ = P^T a~ + dt (diag(pi) Y - pi drift0^T)``, ``q~ = P^T q~ + sum_j dP_j^T a~_j - dt
+dpi`` (``dP_j = dP/dtheta_j``, ``dpi`` the derivative of ``pi`` along ``drift0``), i.e.
+``a~ = dt Z^T (diag(pi) Y - pi drift0^T)``, ``q~ = Z^T (sum_j dP_j^T a~_j - dt dpi)`` with the
+fundamental matrix ``Z``; then ::
+
+    drift1 = q~^T P Y + sum_j a~_j^T (dP_j Y + P dY_j)                                      (B3)
+
+is exact at first order (it contains the ``O(eta s)`` lag terms that (B2) neglects); the part
+of ``E[Y_{k+1}]`` growing with ``k`` is the mean flow's own motion, ``k dt J0 drift0``.
 """
 
 from __future__ import annotations
@@ -72,6 +118,14 @@ __all__ = [
     "rbm_mean_field_statistic",
     "rbm_renewal_moments_sampled",
     "always_on_report",
+    "EXACT_CHAIN_UNITS",
+    "EXACT_FIRST_ORDER_UNITS",
+    "mean_phase_age",
+    "learning_rate_bias",
+    "rbm_statistic_jvp",
+    "rbm_learning_rate_bias",
+    "FirstOrderDrift",
+    "rbm_always_on_first_order",
 ]
 
 
@@ -170,11 +224,18 @@ def _fundamental(P: np.ndarray, pi: np.ndarray) -> np.ndarray:
 
 
 def _stationary(P: np.ndarray) -> np.ndarray:
+    """Stationary law of an irreducible kernel: ``pi (P - I) = 0`` with one equation replaced
+    by ``sum pi = 1`` (LU solve; least squares if that system is singular)."""
     n = len(P)
-    A = np.vstack([P.T - np.eye(n), np.ones((1, n))])
-    rhs = np.zeros(n + 1)
+    A = P.T - np.eye(n)
+    A[-1] = 1.0
+    rhs = np.zeros(n)
     rhs[-1] = 1.0
-    pi = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    try:
+        pi = np.linalg.solve(A, rhs)
+    except np.linalg.LinAlgError:
+        A = np.vstack([P.T - np.eye(n), np.ones((1, n))])
+        pi = np.linalg.lstsq(A, np.r_[np.zeros(n), 1.0], rcond=None)[0]
     pi = np.clip(pi, 0.0, None)
     return pi / pi.sum()
 
@@ -282,6 +343,20 @@ class AlwaysOnChain:
         return float(np.linalg.norm(self.bias) / np.linalg.norm(self.gradient))
 
 
+def _joint_kernel(chains: RBMChains, b: float, mean_length: float, dt: float):
+    """``(P, Y)``: the joint (phase sign, v, h) one-step kernel (``2N x 2N``; negative states
+    first) and the update ``Y = w(z) f`` per joint state (``(2N, P)``)."""
+    F, C, R = chains.free, chains.clamped, chains.fresh
+    N = len(F)
+    q = -np.expm1(-dt / mean_length)
+    P = np.zeros((2 * N, 2 * N))
+    P[:N, :N] = (q * (1 - b) + (1 - q)) * F
+    P[N:, :N] = q * (1 - b) * F
+    P[:N, N:] = q * b * R
+    P[N:, N:] = q * b * R + (1 - q) * C
+    return P, np.vstack([-chains.f / (1 - b), chains.f / b])
+
+
 def rbm_always_on_chain(chains: RBMChains, b: float, mean_length: float, dt: float) -> AlwaysOnChain:
     """Exact drift and long-run variance of always-on ISD with exponential phases (mean
     ``mean_length`` ms, sign positive with probability ``b``) on the numpy engine's grid.
@@ -292,17 +367,8 @@ def rbm_always_on_chain(chains: RBMChains, b: float, mean_length: float, dt: flo
     update ``Y = w(z) f(v, h)``, ``w = 1/b`` or ``-1/(1-b)``.  The weights are held fixed
     (learning rate -> 0).
     """
-    F, C, R = chains.free, chains.clamped, chains.fresh
-    N = len(F)
-    q = -np.expm1(-dt / mean_length)
-    P = np.zeros((2 * N, 2 * N))
-    # blocks: index 0..N-1 negative (z = 0), N..2N-1 positive (z = 1)
-    P[:N, :N] = (q * (1 - b) + (1 - q)) * F
-    P[N:, :N] = q * (1 - b) * F
-    P[:N, N:] = q * b * R
-    P[N:, N:] = q * b * R + (1 - q) * C
+    P, Y = _joint_kernel(chains, b, mean_length, dt)
     pi = _stationary(P)
-    Y = np.vstack([-chains.f / (1 - b), chains.f / b])
     drift = pi @ Y
     Yc = Y - drift
     Z = _fundamental(P, pi)
@@ -396,10 +462,226 @@ def rbm_renewal_moments(chains: RBMChains, b: float, dt: float) -> RenewalMoment
     return RenewalMoments(mu_pos, mu_neg, slow_pos, fast_pos, fast_neg, m_pos, m_neg, deficit_pos, deficit_neg)
 
 
+# --------------------------------------------------------------------------- moving weights: the eta term
+def mean_phase_age(length_ratio: float, dt: float) -> float:
+    """Mean age ``A`` of the current phase at an update (ms): ``E[L^2] / (2 E[L]) - dt / 2``
+    (renewal theory's mean backward recurrence time ``Lambda / 2``; the engine's ``n``-th
+    update of a phase sees the ``n - 1`` earlier ones, hence ``- dt / 2``)."""
+    return 0.5 * (length_ratio - dt)
+
+
+def learning_rate_bias(mean_age: float, b: float, f_pos, weights_pos, mu_neg, jvp_pos, jvp_neg) -> np.ndarray:
+    """Coefficient ``beta_eta`` of the learning-rate term of the always-on drift (module
+    docstring, eq. (B2)): ``drift = g + (D+ - D-) / E[L] + eta beta_eta + ...`` with
+
+        beta_eta = A [ sum_d p_d J_d (f_d / b - g) + J_- (mu_- / (1 - b) + g) ],
+        g = sum_d p_d f_d - mu_-.
+
+    Parameters
+    ----------
+    mean_age : float
+        ``A`` (ms), :func:`mean_phase_age`.
+    b : float
+        Probability of a positive phase.
+    f_pos : (n, P) array
+        Mean statistic ``f_d`` of a positive phase clamping data pattern ``d``.
+    weights_pos : (n,) array
+        Probabilities ``p_d`` of the patterns (sum 1).
+    mu_neg : (P,) array
+        Mean statistic of negative (free) phases.
+    jvp_pos : callable ``(n, P) -> (n, P)``
+        Row ``d`` of its argument ``u`` -> ``J_d u_d``, ``J_d = d f_d / d theta``.
+    jvp_neg : callable ``(P,) -> (P,)``
+        ``u -> J_- u``, ``J_- = d mu_- / d theta`` (total derivative).
+
+    Returns
+    -------
+    (P,) array, units of ``f x ms`` (multiply by ``eta`` in 1/ms for the drift's term).
+    """
+    f_pos = np.asarray(f_pos, float)
+    p = np.asarray(weights_pos, float)
+    mu_neg = np.asarray(mu_neg, float)
+    g = p @ f_pos - mu_neg
+    r_pos = p @ np.asarray(jvp_pos(f_pos / b - g), float)
+    r_neg = np.asarray(jvp_neg(mu_neg / (1.0 - b) + g), float)
+    return mean_age * (r_pos + r_neg)
+
+
+def rbm_statistic_jvp(W, c, v, u) -> np.ndarray:
+    """Directional derivative along ``u`` (flattened ``(W, a, c)``, rows broadcast with ``v``)
+    of the mean-field statistic :func:`rbm_mean_field_statistic` at visible vectors ``v``:
+    ``ds = s (1 - s) (u_c + v u_W)``, ``df = (v ds^T, 0, ds)``."""
+    W, c, v = (np.asarray(x, float) for x in (W, c, v))
+    nv, nh = W.shape
+    u = np.asarray(u, float)
+    uW = u[..., : nv * nh].reshape(u.shape[:-1] + (nv, nh))
+    uc = u[..., nv * nh + nv:]
+    s = sigmoid(c + v @ W)
+    ds = s * (1.0 - s) * (uc + np.einsum("...i,...ij->...j", v, uW))
+    outer = (v[..., :, None] * ds[..., None, :]).reshape(ds.shape[:-1] + (-1,))
+    return np.concatenate([outer, np.zeros(ds.shape[:-1] + (nv,)), ds], axis=-1)
+
+
+def rbm_learning_rate_bias(W, a, c, data, b: float, mean_age: float, v_neg=None) -> np.ndarray:
+    """:func:`learning_rate_bias` of mean-field ISD on an RBM (``(P,)``, per unit ``eta``).
+
+    Positive phases: ``f_d`` = the mean-field statistic of data row ``d`` (rows equally
+    likely), ``J_d`` its explicit derivative (:func:`rbm_statistic_jvp`).  Negative phases:
+    ``mu_- = E_model[f(v)]`` and, since ``d log p(v) / d theta = f(v) - mu_-`` for the
+    mean-field statistic ``f`` (free-energy gradient), ``J_- u = E[(f - mu_-) (f - mu_-) . u]
+    + E[df(v) u]``: by enumeration of the visible states (exact model marginal) when
+    ``v_neg`` is None, else over the free-running visible samples ``v_neg`` (``(n, nv)``).
+    """
+    from neurocl.measure.exact import rbm_visible_log_probs
+
+    W, a, c = (np.asarray(x, float) for x in (W, a, c))
+    d = np.asarray(data, float)
+    if v_neg is None:
+        v_neg = all_states(W.shape[0])
+        p_neg = np.exp(rbm_visible_log_probs(W, a, c, v_neg))
+        p_neg /= p_neg.sum()
+    else:
+        v_neg = np.asarray(v_neg, float).reshape(-1, W.shape[0])
+        p_neg = np.full(len(v_neg), 1.0 / len(v_neg))
+    f_pos = rbm_mean_field_statistic(W, c, d)
+    f_neg = rbm_mean_field_statistic(W, c, v_neg)
+    mu_neg = p_neg @ f_neg
+    fc = f_neg - mu_neg
+
+    def jvp_neg(u):
+        return p_neg @ (fc * (fc @ u)[:, None]) + p_neg @ rbm_statistic_jvp(W, c, v_neg, u)
+
+    return learning_rate_bias(mean_age, b, f_pos, np.full(len(d), 1.0 / len(d)), mu_neg,
+                              lambda u: rbm_statistic_jvp(W, c, d, u), jvp_neg)
+
+
+@dataclass(frozen=True)
+class FirstOrderDrift:
+    """Exact always-on drift to first order in the learning rate (:func:`rbm_always_on_first_order`):
+    ``drift(eta) = drift0 + eta drift1 + O(eta^2)`` per unit learning rate, at the weights
+    the mean flow has reached (``drift0``: frozen-weight chain drift; ``drift1``: ``f x ms``);
+    ``gradient``; ``drift0_jac`` and ``gradient_jac`` (``(P, P)``, d/dtheta); with
+    ``window_terms``: ``drift1_along`` (``d drift1 / dtheta . drift0``), ``drift0_curv``
+    (``d^2 drift0 [drift0, drift0]``), ``gradient_curv`` (``d^2 g [g, g]``), for the mean flow's
+    own change over a window (:meth:`window_drift`)."""
+
+    drift0: np.ndarray
+    drift1: np.ndarray
+    gradient: np.ndarray
+    drift0_jac: np.ndarray
+    gradient_jac: np.ndarray
+    drift1_along: np.ndarray | None = None
+    drift0_curv: np.ndarray | None = None
+    gradient_curv: np.ndarray | None = None
+
+    def bias(self, eta: float) -> np.ndarray:
+        """``drift0 + eta drift1 - gradient``: the stationary drift's bias (mean ODE, eq. (B1))."""
+        return self.drift0 + eta * self.drift1 - self.gradient
+
+    def window_drift(self, eta: float, t_mid: float, t2_mean: float) -> np.ndarray:
+        """Mean drift over a window of the weights' own run (weights ``theta0`` at ``t = 0``,
+        ``t_mid`` and ``t2_mean`` the window's mean of ``t`` and ``t^2``, ms, ms^2), to second
+        order in ``eta`` along the mean flow ``dtheta/dt = eta (drift0 + eta drift1)``:
+        ``drift0 + eta (drift1 + t J0 drift0) + eta^2 [t (J0 drift1 + d drift1 . drift0)
+        + t^2/2 (J0 J0 drift0 + d^2 drift0[drift0, drift0])]`` (the stationary second-order
+        drift ``drift2`` is not included)."""
+        J0, h0 = self.drift0_jac, self.drift0
+        out = h0 + eta * (self.drift1 + t_mid * J0 @ h0)
+        if self.drift1_along is not None:
+            out = out + eta**2 * (t_mid * (J0 @ self.drift1 + self.drift1_along)
+                                  + 0.5 * t2_mean * (J0 @ (J0 @ h0) + self.drift0_curv))
+        return out
+
+    def window_flow(self, eta: float, t_mid: float, t2_mean: float) -> np.ndarray:
+        """The exact gradient flow's mean rate over the same window (per unit ``eta``), to the
+        same order: ``g + eta t Jg g + eta^2 t^2/2 (Jg Jg g + d^2 g[g, g])``."""
+        Jg, g = self.gradient_jac, self.gradient
+        out = g + eta * t_mid * Jg @ g
+        if self.gradient_curv is not None:
+            out = out + 0.5 * eta**2 * t2_mean * (Jg @ (Jg @ g) + self.gradient_curv)
+        return out
+
+
+def _flat(W, a, c):
+    return np.concatenate([np.ravel(W), a, c])
+
+
+def _unflat(theta, nv, nh):
+    return theta[: nv * nh].reshape(nv, nh), theta[nv * nh: nv * nh + nv], theta[nv * nh + nv:]
+
+
+def _first_order_core(build, theta0, dt: float, step: float):
+    """``(h0, h1, g, J0, Jg)`` at ``theta0`` (:func:`rbm_always_on_first_order`)."""
+    P, Y, g = build(theta0)
+    n, m = Y.shape
+    pi = _stationary(P)
+    h0 = pi @ Y
+    Zt = _fundamental(P, pi).T
+    dP, dY, dg, dh0 = [], [], np.empty((m, m)), np.empty((m, m))
+    for j in range(m):
+        e = np.zeros(m)
+        e[j] = step
+        Pp, Yp, gp = build(theta0 + e)
+        Pm, Ym, gm = build(theta0 - e)
+        dP.append((Pp - Pm) / (2 * step))
+        dY.append((Yp - Ym) / (2 * step))
+        dg[:, j] = (gp - gm) / (2 * step)
+        # d drift0 / d theta_j = dpi_j Y + pi dY_j, dpi_j = Z^T dP_j^T pi (perturbation of pi)
+        dh0[:, j] = (Zt @ (dP[-1].T @ pi)) @ Y + pi @ dY[-1]
+    dP, dY = np.array(dP), np.array(dY)          # (m, n, n), (m, n, m)
+    # eq. (B3): a~ = dt Z^T (diag(pi) Y - pi h0^T), the weight deviation's correlation with the state
+    a_t = dt * Zt @ (pi[:, None] * Y - np.outer(pi, h0))
+    dP_h0 = np.tensordot(h0, dP, axes=1)          # d P along the flow
+    dpi = Zt @ (dP_h0.T @ pi)                     # d pi along the flow
+    q_t = Zt @ (np.einsum("jxy,xj->y", dP, a_t) - dt * dpi)
+    h1 = q_t @ (P @ Y) + np.einsum("xj,jxy,yk->k", a_t, dP, Y) + np.einsum("xj,xy,jyk->k", a_t, P, dY)
+    return h0, h1, g, dh0, dg
+
+
+def rbm_always_on_first_order(W, a, c, data, b: float, mean_length: float, dt: float = 1.0, tau_n: float = 1.0,
+                              step: float = 1e-5, window_terms: bool = False, mean_field: bool = True) -> FirstOrderDrift:
+    """The joint (phase, v, h) chain of :func:`rbm_always_on_chain` with the weights moving:
+    ``theta_{k+1} = theta_k + eta dt Y_{theta_k}(X_{k+1})``, ``X_{k+1} ~ P_{theta_k}(X_k, .)``
+    (the engine's order), expanded to first order in ``eta`` (module docstring, eq. (B3)).
+
+    Derivatives of the kernel ``P_theta``, the update ``Y_theta`` and the exact gradient are
+    central differences of step ``step`` (error ``O(step^2)``, about 1e-9 relative).
+    ``window_terms``: also the second-order terms of the mean flow over a window
+    (:meth:`FirstOrderDrift.window_drift`; three times the cost).
+    """
+    W, a, c = (np.asarray(x, float) for x in (W, a, c))
+    nv, nh = W.shape
+    theta0 = _flat(W, a, c)
+
+    def build(theta):
+        ch = rbm_chains(*_unflat(theta, nv, nh), data, dt, tau_n, mean_field)
+        P, Y = _joint_kernel(ch, b, mean_length, dt)
+        return P, Y, ch.exact_gradient
+
+    h0, h1, g, J0, Jg = _first_order_core(build, theta0, dt, step)
+    if not window_terms:
+        return FirstOrderDrift(h0, h1, g, J0, Jg)
+    eps = 1e-4 / np.linalg.norm(h0)
+    hp = _first_order_core(build, theta0 + eps * h0, dt, step)[1]
+    hm = _first_order_core(build, theta0 - eps * h0, dt, step)[1]
+
+    def drift0(theta):
+        P, Y, gg = build(theta)
+        return _stationary(P) @ Y, gg
+
+    e0 = 1e-3 / np.linalg.norm(h0)
+    (d_p, _), (d_m, _) = drift0(theta0 + e0 * h0), drift0(theta0 - e0 * h0)
+    eg = 1e-3 / np.linalg.norm(g)
+    (_, g_p), (_, g_m) = drift0(theta0 + eg * g), drift0(theta0 - eg * g)
+    curv0 = (d_p - 2 * h0 + d_m) / e0**2
+    curvg = (g_p - 2 * g + g_m) / eg**2
+    return FirstOrderDrift(h0, h1, g, J0, Jg, (hp - hm) / (2 * eps), curv0, curvg)
+
+
 # --------------------------------------------------------------------------- measuring an engine
 def measure_rbm_always_on(engine, W, a, c, data, b: float, mean_length: float, dt: float = 1.0,
                           replicas: int = 32, windows: int = 20, window_ms: float = 2000.0, seed: int = 0,
-                          eta: float = 1e-9, tau_n: float = 1.0, law=None) -> dict:
+                          eta: float = 1e-9, tau_n: float = 1.0, law=None, mean_field: bool = True) -> dict:
     """Drift and long-run variance of always-on ISD as an engine simulates it.
 
     Runs ``replicas`` RBMs (weights ``W, a, c``, negligible learning rate ``eta``: the
@@ -427,7 +709,7 @@ def measure_rbm_always_on(engine, W, a, c, data, b: float, mean_length: float, d
 
     sim = Simulation(dt=dt, duration=(windows + 1) * window_ms, replicas=R, seed=seed, checkpoints=windows + 1)
     law = Exponential(mean_length) if law is None else law
-    traj = engine.run(RBM(nv, nh, tau_n=tau_n), ISD(eta), StochasticPhases(b, law),
+    traj = engine.run(RBM(nv, nh, tau_n=tau_n), ISD(eta, mean_field=mean_field), StochasticPhases(b, law),
                       Task(clamp=np.asarray(data, float), evaluate=snapshot), sim, params=params)
     theta = np.asarray(traj.metrics["theta"])            # (windows + 2, R, P)
     G = np.diff(theta, axis=0)[1:] / (eta * window_ms)  # (windows, R, P), burn-in window dropped
@@ -474,44 +756,112 @@ def rbm_renewal_moments_sampled(W, a, c, data, free_samples, dt: float, batches:
     return RenewalMoments(mu_pos, mu_neg, slow_pos, 0.0, fast_neg, m_pos, m_neg, zero, zero)
 
 
-def always_on_report(engine, W, a, c, data, b: float, mean_length: float, dt: float = 1.0, tau_n: float = 1.0,
-                     replicas: int = 16, free_steps: int = 20_000, windows: int = 16, window_ms: float | None = None,
-                     seed: int = 0) -> dict:
-    """What ``neurocl check-theory`` can report on the always-on estimator of any mean-field RBM
-    (weights ``W, a, c``; exponential phases of mean ``mean_length`` ms, positive with
-    probability ``b``).
+#: the exact joint chain is used when ``n_visible + n_hidden`` is at most this (2^(n+1) joint states)
+EXACT_CHAIN_UNITS = 10
+#: ... and its first order in ``eta`` (``P`` kernels of that size) when at most this
+EXACT_FIRST_ORDER_UNITS = 8
 
-    Predictions (:func:`rbm_renewal_moments_sampled`, negative-phase moments from an
-    ``engine.free_run`` of ``replicas x free_steps`` steps): the single-sample ``b*``, the
-    variance-optimal ``b_opt``, ``V(b)``; measured with the engine
-    (:func:`measure_rbm_always_on`, ``windows`` windows of ``window_ms``, default ``100 x
-    mean_length``): ``V(b)`` with its standard error, and the drift's relative bias against
-    the exact gradient (enumeration of the visible states, :func:`neurocl.measure.exact.rbm_nll_grad`):
-    ``sqrt(max(0, |drift - grad|^2 - sum se^2)) / |grad|`` (the noise's share removed), with
-    the noise level ``sqrt(sum se^2) / |grad|`` (``relative_bias_noise``) beside it.
+
+def always_on_report(engine, W, a, c, data, b: float, law=None, dt: float = 1.0, tau_n: float = 1.0,
+                     eta: float = 0.0, mean_field: bool = True, replicas: int = 16, free_steps: int = 4000,
+                     windows: int = 16, window_ms: float | None = None, seed: int = 0,
+                     mean_length: float | None = None) -> dict:
+    """What ``neurocl check-theory --always-on`` reports on the always-on estimator of an RBM
+    (weights ``W, a, c``; phases positive with probability ``b``, lengths from the phase law
+    ``law`` of :mod:`neurocl.phases`, or exponential of mean ``mean_length`` ms; learning
+    rate ``eta`` 1/ms).
+
+    Variance (``f^2 x ms``): ``V(b)`` predicted -- the exact joint chain
+    (:func:`rbm_always_on_chain`) when ``n_visible + n_hidden <= EXACT_CHAIN_UNITS`` and the law
+    is exponential, else the renewal form :func:`renewal_variance` with ``Lambda =``
+    :func:`length_ratio` and moments by enumeration (small RBMs) or from an ``engine.free_run``
+    of ``replicas x free_steps`` steps (:func:`rbm_renewal_moments_sampled`, mean-field only);
+    the single-sample ``b*`` and the variance-optimal ``b_opt``; ``V`` measured with the engine
+    (:func:`measure_rbm_always_on`: ``windows`` windows of ``window_ms``, default ``100 x``
+    the mean length) +- s.e.
+
+    Bias (relative to ``|g|``, the exact gradient by enumeration of one layer): the ``s/tau``
+    part (weights held still) -- exact chain, else the engine's measurement (its leading-order
+    form needs relaxation deficits, which only enumeration gives) -- and the learning-rate part
+    ``eta x drift1`` -- exact first order (:func:`rbm_always_on_first_order`) when ``n_visible +
+    n_hidden <= EXACT_FIRST_ORDER_UNITS`` and the law is exponential, else the leading order
+    (B2) with measured moments (:func:`rbm_learning_rate_bias` on the free-run samples).  The
+    engine's measured bias is ``sqrt(max(0, |drift - g|^2 - sum se^2)) / |g|`` (the noise's
+    share removed) with the noise level ``sqrt(sum se^2) / |g|``.  ``*_method`` entries say
+    which computation each number comes from.
     """
     from neurocl.circuits import RBM
     from neurocl.engines import Simulation
     from neurocl.measure.exact import rbm_nll_grad
+    from neurocl.phases import LAWS, Exponential
 
+    if law is None:
+        law = Exponential(mean_length)
     W, a, c = (np.asarray(x, float) for x in (W, a, c))
+    data = np.asarray(data, float)
+    nv, nh = W.shape
+    exponential = LAWS.key_of(law) == "exponential"
+    small = nv + nh <= EXACT_CHAIN_UNITS
+    lam = length_ratio(law, dt)
     R = replicas
-    params = {"W": np.repeat(W[None], R, 0), "a": np.repeat(a[None], R, 0), "c": np.repeat(c[None], R, 0)}
-    free = engine.free_run(RBM(*W.shape, tau_n=tau_n), params,
-                           Simulation(dt=dt, duration=free_steps * dt, replicas=R, seed=seed))
-    mom = rbm_renewal_moments_sampled(W, a, c, data, free, dt)
-    L1, L2 = grid_length_moments(mean_length, dt)
-    window_ms = 100.0 * mean_length if window_ms is None else window_ms
-    meas = measure_rbm_always_on(engine, W, a, c, data, b, mean_length, dt, R, windows, window_ms, seed + 1,
-                                 tau_n=tau_n)
-    gW, ga, gc = rbm_nll_grad(W, a, c, np.asarray(data, float))
+    out = {"b": b, "mean_length_ms": law.mean, "length_ratio_ms": lam, "eta_per_ms": eta}
+    gW, ga, gc = rbm_nll_grad(W, a, c, data)
     grad = -np.concatenate([np.ravel(gW), ga, gc])
+    gn = float(np.linalg.norm(grad))
+    v_neg = None
+    if small:
+        ch = rbm_chains(W, a, c, data, dt, tau_n, mean_field)
+        mom = rbm_renewal_moments(ch, b, dt)
+        moments = "enumeration"
+    else:
+        if not mean_field:
+            from neurocl.errors import ConfigError
+
+            raise ConfigError(f"the always-on theory of an RBM with n_visible + n_hidden = {nv + nh} > "
+                              f"{EXACT_CHAIN_UNITS} (not enumerable) needs the mean-field statistic: set "
+                              f"mean_field = true in the ISD rule")
+        params = {"W": np.repeat(W[None], R, 0), "a": np.repeat(a[None], R, 0), "c": np.repeat(c[None], R, 0)}
+        free = engine.free_run(RBM(nv, nh, tau_n=tau_n), params,
+                               Simulation(dt=dt, duration=free_steps * dt, replicas=R, seed=seed))
+        mom = rbm_renewal_moments_sampled(W, a, c, data, free, dt)
+        v_neg = np.asarray(free).reshape(-1, nv)[:: max(1, (free_steps * R) // 20_000)]
+        moments = f"engine free run ({R} x {free_steps} steps)"
+    out.update(single_sample_b=mom.single_sample_b, variance_optimal_b=mom.optimal_b(lam),
+               m_pos=mom.m_pos, m_neg=mom.m_neg, moments_method=moments,
+               single_sample_variance=float(dt * (mom.m_pos / b + mom.m_neg / (1 - b) - np.sum(grad**2))))
+    exact = small and exponential
+    chain = rbm_always_on_chain(ch, b, law.mean, dt) if exact else None
+    if exact:
+        out.update(predicted_variance=chain.variance, variance_method="exact joint chain")
+    else:
+        out.update(predicted_variance=float(mom.variance(b, lam)),
+                   variance_method=f"renewal V(b), Lambda = {lam:.4g} ms, moments by {moments}")
+    window_ms = 100.0 * law.mean if window_ms is None else window_ms
+    window_ms = max(dt, round(window_ms / dt) * dt)
+    meas = measure_rbm_always_on(engine, W, a, c, data, b, law.mean, dt, R, windows, window_ms, seed + 1,
+                                 tau_n=tau_n, law=law, mean_field=mean_field)
     diff = meas["drift"] - grad
     noise2 = float(np.sum(meas["drift_se"] ** 2))      # E|diff|^2 = |bias|^2 + sum se^2
-    return {"b": b, "mean_length_ms": mean_length, "single_sample_b": mom.single_sample_b,
-            "variance_optimal_b": mom.optimal_b(L2 / L1), "m_pos": mom.m_pos, "m_neg": mom.m_neg,
-            "predicted_variance": float(mom.variance(b, L2 / L1)),
-            "single_sample_variance": float(dt * (mom.m_pos / b + mom.m_neg / (1 - b) - np.sum(grad**2))),
-            "measured_variance": meas["variance"], "measured_variance_se": meas["variance_se"],
-            "relative_bias": float(np.sqrt(max(0.0, diff @ diff - noise2)) / np.linalg.norm(grad)),
-            "relative_bias_noise": float(np.sqrt(noise2) / np.linalg.norm(grad))}
+    out.update(measured_variance=meas["variance"], measured_variance_se=meas["variance_se"],
+               measured_relative_bias=float(np.sqrt(max(0.0, diff @ diff - noise2)) / gn),
+               measured_relative_bias_noise=float(np.sqrt(noise2) / gn), gradient_norm=gn)
+    if exact:
+        out.update(frozen_relative_bias=chain.relative_bias, frozen_method="exact joint chain")
+    elif small:
+        lead = renewal_bias(law.mean, mom.deficit_pos, mom.deficit_neg)
+        out.update(frozen_relative_bias=float(np.linalg.norm(lead) / gn),
+                   frozen_method="leading order (D+ - D-)/E[L], deficits by enumeration")
+    else:
+        out.update(frozen_relative_bias=out["measured_relative_bias"],
+                   frozen_method="engine measurement (leading order needs enumeration)")
+    if exact and nv + nh <= EXACT_FIRST_ORDER_UNITS:
+        fo = rbm_always_on_first_order(W, a, c, data, b, law.mean, dt, tau_n, mean_field=mean_field)
+        eta_part = eta * fo.drift1
+        out.update(eta_method="exact first order in eta (joint chain)",
+                   total_relative_bias=float(np.linalg.norm(fo.bias(eta)) / gn))
+    else:
+        eta_part = eta * rbm_learning_rate_bias(W, a, c, data, b, mean_phase_age(lam, dt), v_neg)
+        out.update(eta_method=f"leading order (B2), moments by {moments}"
+                   + ("" if mean_field else " (mean-field formula)"))
+    out.update(eta_relative_bias=float(np.linalg.norm(eta_part) / gn))
+    return out

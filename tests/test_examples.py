@@ -15,7 +15,7 @@ TINY = {  # arguments that make an example small enough for the default test run
     "phase_laws.py": ["--duration", "20000", "--sweep-dir", "{tmp}/sweep"],
     "isd_vs_twophase.py": ["--duration", "20000", "--results", "{tmp}/results"],
     "lemma21_profiles.py": ["--states", "2", "--draws", "50", "--windows", "3"],
-    "always_on_bias.py": ["--replicas", "8", "--window", "500", "--taus", "2,8", "--etas", "1e-3"],
+    "always_on_bias.py": ["--quick"],
     "noise_bias_heatmap.py": ["--epochs", "3", "--seeds", "1"],
     "brian2_raster.py": ["--duration", "400", "--record", "100", "--target", "numpy"],
     "lava_deployment.py": ["--duration", "500", "--results", "{tmp}/none"],

@@ -365,3 +365,85 @@ def test_emc2_advance_all_chains_reach_the_softmax_and_a_wrong_ratio_fails():
     assert _chain_laws_tv(True) < 0.11
     assert _chain_laws_tv(True, shuffle=False, steps=1500) > 0.16
     assert _chain_laws_tv(True, log_ratio=lambda beta, s_new, s_cur: 2 * beta * (s_new - s_cur), steps=1500) > 0.16
+
+
+# --- the fast exact path (dense rows, one whole-table pass, tanh through exp) --------------
+def test_exact_dense_rows_match_the_generic_anchor_rows(rng):
+    """The exact estimator's dense rows equal anchor_grad_rows with the masked softmax over all
+    views (the generic form every other estimator uses), for a partial batch, to rounding."""
+    from neurocl.objectives.global_contrastive import anchor_grad_rows, negative_softmax
+    from neurocl.samplers.negatives import batch_views
+
+    n, beta = 15, 4.0
+    Z, table = _table(rng, n)
+    batch = np.array([3, 11, 0, 7])
+    idx, g = make_estimator("exact").estimate(batch, n, table, beta, None, rng)
+    anchors, pos = batch_views(batch, n)
+    W = negative_softmax(Z, beta)[anchors]
+    ref_idx, ref = anchor_grad_rows(anchors, pos, Z[anchors], Z[pos], np.arange(2 * n), Z, W, beta,
+                                    1.0 / anchors.size)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(g, ref, atol=1e-13)
+
+
+def test_exact_parameter_gradient_is_the_backprop_of_its_rows(rng):
+    """estimate_param_grad with exact negatives (whole table in one forward/backward pass):
+    each batch's estimate is (1/2b) sum of its anchors' gradients, so summed over a partition
+    of the samples into batches it is (n/b) dL/dw (every anchor appears once); checked
+    against exact_loss_and_grad (full-table backprop) to rtol 1e-10."""
+    from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss_and_grad
+
+    n, b, beta = 12, 3, 2.0
+    enc = make_encoder("mlp", 6, 4, 5, "tanh")
+    w = enc.init(rng)
+    X = rng.standard_normal((2 * n, 6))
+    est = make_estimator("exact")
+    total = sum(estimate_param_grad(enc, w, X, np.arange(i, i + b), est, None, beta, rng) for i in range(0, n, b))
+    np.testing.assert_allclose(total * b / n, exact_loss_and_grad(enc, w, X, beta)[1], rtol=1e-10, atol=1e-12)
+
+
+def test_encoder_tanh_through_exp_matches_numpy():
+    from neurocl.circuits.encoders import ACTIVATIONS
+
+    a = np.concatenate([np.linspace(-30, 30, 2001), [0.0, -0.0, 1e-300, -1e-12, 400.0, -400.0, 800.0, -800.0]])
+    y, dy = ACTIVATIONS["tanh"](a.copy())
+    np.testing.assert_allclose(y, np.tanh(a), rtol=0, atol=5e-16)
+    np.testing.assert_allclose(dy, 1.0 - np.tanh(a) ** 2, rtol=0, atol=1e-15)
+
+
+def test_blocked_loss_equals_the_whole_table_loss(rng):
+    n, beta = 40, 3.0
+    Z, _ = _table(rng, n)
+    whole = global_contrastive_loss(Z[:n], Z[n:], beta, block=10**9)
+    for block in (1, 7, 33, 80):
+        assert global_contrastive_loss(Z[:n], Z[n:], beta, block=block) == pytest.approx(whole, rel=1e-13)
+
+
+def test_fixed_views_keep_one_table_and_loss_is_its_global_loss():
+    """fixed_views: every epoch (and replica) learns from the one table of fixed_view_table, and
+    loss_nats is the global contrastive loss of that table at the current weights."""
+    from types import SimpleNamespace
+
+    from neurocl.circuits.sample_contrastive import SampleContrastive, fixed_view_table
+    from neurocl.engines.numpy.sample_contrastive import ContrastiveLearner, exact_loss
+
+    rng = np.random.default_rng(3)
+    x = rng.random((30, 16))
+    y = np.arange(30) % 3
+    c = SampleContrastive(d_in=16, d_out=4, hidden=6, view_shape=(4, 4), batch=5, fixed_views=True)
+    params = c.init_params(np.random.default_rng(0), 2)
+    learner = ContrastiveLearner(c, x, 0.05, params, 0)
+    table = fixed_view_table(x, c.view_spec())
+    for k0 in (0, 6, 12):                       # three epochs of 6 steps
+        learner.advance(k0, 6)
+        for r in range(2):
+            np.testing.assert_array_equal(learner.tables[r], table)
+    m = c.task(SimpleNamespace(x=x, y=y, x_test=x, y_test=y)).evaluate(params)
+    for r in range(2):
+        assert m["loss_nats"][r] == pytest.approx(exact_loss(c.make_encoder(), params["w"][r], table, c.beta), rel=1e-12)
+    fresh = SampleContrastive(d_in=16, d_out=4, hidden=6, view_shape=(4, 4), batch=5)
+    learner = ContrastiveLearner(fresh, x, 0.05, fresh.init_params(np.random.default_rng(0), 1), 0)
+    learner.advance(0, 6)
+    first = learner.tables[0].copy()
+    learner.advance(6, 1)
+    assert not np.array_equal(first, learner.tables[0])

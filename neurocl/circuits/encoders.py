@@ -27,8 +27,21 @@ ENCODER_KINDS = ("linear", "single", "mlp")
 
 
 def _tanh(a):
-    y = np.tanh(a)
-    return y, 1.0 - y * y
+    """``tanh(a) = 2 / (1 + exp(-2a)) - 1`` and ``1 - tanh^2``, computed in place on ``a``.
+
+    numpy's float64 ``tanh`` is a scalar libm loop on AVX2 machines (no SIMD kernel), about 4x
+    slower than its vectorised ``exp``; this form uses ``exp`` and is within 4e-16 (absolute)
+    of ``np.tanh`` (``exp`` overflows to ``inf`` for ``a < -354``, giving exactly -1).
+    """
+    y = np.multiply(a, -2.0, out=a)
+    with np.errstate(over="ignore"):
+        np.exp(y, out=y)
+    y += 1.0
+    np.divide(2.0, y, out=y)
+    y -= 1.0
+    dy = np.multiply(y, y)
+    np.subtract(1.0, dy, out=dy)
+    return y, dy
 
 
 def _relu(a):
@@ -39,7 +52,7 @@ def _identity(a):
     return a, np.ones_like(a)
 
 
-#: activation name -> function returning ``(sigma(a), sigma'(a))``
+#: activation name -> function returning ``(sigma(a), sigma'(a))``; it may overwrite ``a`` (a fresh array)
 ACTIVATIONS = Registry("activation")
 ACTIVATIONS.register("tanh", _tanh)
 ACTIVATIONS.register("relu", _relu)
@@ -114,10 +127,16 @@ class Encoder:
         p = self.unpack(w)
         x = np.asarray(x, dtype=float)
         if self.kind == "mlp":
-            y, dy = ACTIVATIONS[self.activation](x @ p["W1"].T + p["c1"])
-            return y @ p["W2"].T + p["c2"], (x, y, dy)
+            a = x @ p["W1"].T
+            a += p["c1"]
+            y, dy = ACTIVATIONS[self.activation](a)
+            h = y @ p["W2"].T
+            h += p["c2"]
+            return h, (x, y, dy)
         act = "identity" if self.kind == "linear" else self.activation
-        h, dh = ACTIVATIONS[act](x @ p["W"].T + p["c"])
+        a = x @ p["W"].T
+        a += p["c"]
+        h, dh = ACTIVATIONS[act](a)
         return h, (x, dh)
 
     def backward(self, w: np.ndarray, cache, gh: np.ndarray) -> np.ndarray:
@@ -127,15 +146,16 @@ class Encoder:
         gp = self.unpack(g)
         if self.kind == "mlp":
             x, y, dy = cache
-            gp["W2"][...] = gh.T @ y
+            np.matmul(gh.T, y, out=gp["W2"])
             gp["c2"][...] = gh.sum(axis=0)
-            ga = (gh @ p["W2"]) * dy
-            gp["W1"][...] = ga.T @ x
+            ga = gh @ p["W2"]
+            ga *= dy
+            np.matmul(ga.T, x, out=gp["W1"])
             gp["c1"][...] = ga.sum(axis=0)
             return g
         x, dh = cache
         ga = gh * dh
-        gp["W"][...] = ga.T @ x
+        np.matmul(ga.T, x, out=gp["W"])
         gp["c"][...] = ga.sum(axis=0)
         return g
 

@@ -10,6 +10,8 @@ from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension, magn
 from neurocl.data.digits import one_hot
 from neurocl.data.spec import Dataset
 from neurocl.errors import ConfigError
+from neurocl.measure.representation import (check_metric_names, column_definitions, metrics_field, table_columns,
+                                             with_representation_metrics)
 from neurocl.numerics import batched_vecmat
 from neurocl.simulation import Task
 from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
@@ -59,6 +61,10 @@ class LayeredHopfield:
         Nudging strength (only with ``positive = "nudge"``).
     eval_time : float
         Free relaxation time (ms) from rest used to read out a prediction.
+    metrics : list of str
+        Opt-in representation metrics (:mod:`neurocl.measure.representation`, e.g.
+        ``["alpha_req"]``) of the first hidden layer ``s1`` after the read-out relaxation on the
+        test images, per checkpoint.
     rest_on_new_sample : bool
         When a new sample is clamped, hidden and output units restart from rest (0), as
         between stimulus presentations and as in the read-out.  Without it the positive
@@ -90,6 +96,7 @@ class LayeredHopfield:
     eval_time: float = 20.0
     init_scale: float = 1.0
     rest_on_new_sample: bool = False
+    metrics: tuple = metrics_field()
 
     kind = "hopfield"
     dynamics = "gradient_flow"
@@ -112,6 +119,16 @@ class LayeredHopfield:
         object.__setattr__(self, "beta", positive("beta", self.beta))
         object.__setattr__(self, "eval_time", positive("eval_time", self.eval_time))
         object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))
+        object.__setattr__(self, "metrics", check_metric_names(self.metrics))
+
+    @property
+    def table_metrics(self) -> tuple:
+        """The run table's columns: the main metric, then the opt-in metrics' columns."""
+        return table_columns((self.main_metric,), self.metrics)
+
+    @property
+    def metric_definitions(self):
+        return column_definitions({}, self.metrics)
 
     @property
     def layers(self):
@@ -192,11 +209,21 @@ class LayeredHopfield:
         (Euler steps of ``dt`` ms): the total input ``drive`` of each output unit, which orders
         the classes even where the bounded activation saturates.  ``x`` has shape ``(N, sizes[0])``."""
         p = {k: v[replica : replica + 1] for k, v in params.items()}
+        return self.drive(p, self.relax(p, x, dt), len(self.sizes) - 1)
+
+    def relax(self, p: Params, x: np.ndarray, dt: float) -> State:
+        """The state after relaxing freely for ``eval_time`` ms from rest with ``x`` clamped
+        (Euler steps of ``dt`` ms), for the one-replica parameters ``p``."""
         state = {f"s{i}": np.zeros((len(x), n)) for i, n in enumerate(self.sizes)}
         state["s0"] = np.asarray(x, dtype=float)
         for _ in range(int(round(self.eval_time / dt))):
             self.euler_step(state, self.drift(p, state), dt / self.tau_n)
-        return self.drive(p, state, len(self.sizes) - 1)
+        return state
+
+    def representation(self, params: Params, replica: int, x: np.ndarray, dt: float) -> np.ndarray:
+        """The first hidden layer ``s1`` ``(m, sizes[1])`` after the read-out relaxation of :meth:`predict`."""
+        p = {k: v[replica : replica + 1] for k, v in params.items()}
+        return np.array(self.relax(p, x, dt)["s1"])
 
     def task(self, data: Dataset) -> Task:
         """Images clamped on the input layer in both phases, one-hot targets on the output;
@@ -225,5 +252,7 @@ class LayeredHopfield:
 
         check = magnitude_check(self.DIVERGENCE_BOUND, "every unit it reaches is pinned at 0 or 1 whatever its "
                                                        "other inputs (drive 100 times the unit's range)")
-        return Task(clamp=one_hot(data.y, n_classes), inputs=data.x, evaluate=evaluate,
+        task = Task(clamp=one_hot(data.y, n_classes), inputs=data.x, evaluate=evaluate,
                     presentation=data.presentation, check=check)
+        return with_representation_metrics(task, self.metrics,
+                                           lambda p, r: self.representation(p, r, data.x_test, dt_eval))

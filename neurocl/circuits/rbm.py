@@ -9,6 +9,8 @@ import numpy as np
 from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension, magnitude_check
 from neurocl.data.spec import Dataset
 from neurocl.measure.exact import rbm_kl, rbm_nll
+from neurocl.measure.representation import (check_metric_names, column_definitions, metrics_field, table_columns,
+                                             with_representation_metrics)
 from neurocl.numerics import batched_vecmat, sigmoid
 from neurocl.simulation import Task
 from neurocl.validate import check_fields, non_negative, positive, positive_int
@@ -35,6 +37,9 @@ class RBM:
         Neural time constant in ms (mean time between resamplings of one unit).
     init_scale : float
         Standard deviation of the initial weights (biases start at 0).
+    metrics : list of str
+        Opt-in representation metrics (:mod:`neurocl.measure.representation`, e.g.
+        ``["alpha_req"]``) of the hidden means ``p(h = 1 | v)`` of the data, per checkpoint.
 
     Notes
     -----
@@ -56,6 +61,7 @@ class RBM:
     n_hidden: int
     tau_n: float = 1.0
     init_scale: float = 0.01
+    metrics: tuple = metrics_field()
 
     kind = "rbm"
     dynamics = "glauber"
@@ -71,10 +77,24 @@ class RBM:
         object.__setattr__(self, "n_hidden", positive_int("n_hidden", self.n_hidden))
         object.__setattr__(self, "tau_n", positive("tau_n", self.tau_n))
         object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))
+        object.__setattr__(self, "metrics", check_metric_names(self.metrics))
 
     @property
     def n_synapses(self) -> int:
         return self.n_visible * self.n_hidden
+
+    @property
+    def table_metrics(self) -> tuple:
+        """The run table's columns: the main metric, then the opt-in metrics' columns."""
+        return table_columns((self.main_metric,), self.metrics)
+
+    @property
+    def metric_definitions(self):
+        return column_definitions({}, self.metrics)
+
+    def representation(self, params: Params, replica: int, x: np.ndarray) -> np.ndarray:
+        """Hidden means ``p(h = 1 | v) = sigmoid(c + v W)`` of the rows ``v`` of ``x``, ``(m, n_hidden)``."""
+        return sigmoid(np.asarray(x, dtype=float) @ params["W"][replica] + params["c"][replica])
 
     def init_params(self, rng: np.random.Generator, replicas: int = 1) -> Params:
         """Weights ``W ~ N(0, init_scale^2)`` of shape ``(R, n_visible, n_hidden)``, zero biases."""
@@ -136,8 +156,9 @@ class RBM:
                 "nll_nats": [rbm_nll(p["W"][r], p["a"][r], p["c"][r], x) for r in range(R)],
             }
 
-        return Task(clamp=x, evaluate=evaluate, presentation=data.presentation,
+        task = Task(clamp=x, evaluate=evaluate, presentation=data.presentation,
                     reference=(uniform, f"uniform model ({uniform:.2f} nats)"), check=self.divergence_check())
+        return with_representation_metrics(task, self.metrics, lambda p, r: self.representation(p, r, x))
 
     def divergence_check(self):
         """``Task.check``: a reason when a weight or bias left ``|theta| <= 50`` (class docstring)."""

@@ -18,7 +18,15 @@ the hidden layer, the "backbone" before the output "projection", as SimCLR evalu
 (power-law exponent of the test features' eigenspectrum, dimensionless; Part II of
 ``papers/003_*``), ``alpha_r2`` (its fit's weighted R^2) and ``loss_nats`` (the global
 contrastive loss, nats, on a fixed evaluation table: two views, drawn once with seed 0, of the
-first ``LOSS_SAMPLES`` training samples).
+first ``LOSS_SAMPLES`` training samples; with ``fixed_views``, the whole training table, i.e.
+exactly the finite-sum objective every estimator follows).
+
+``fixed_views`` (paper 002's small SGD run, its code's ``--finite_aug --n_aug 2``: a
+pre-augmented dataset with two fixed views per image): the ``2n``-view table is drawn once, by
+:func:`fixed_view_table` (generator ``default_rng(0)``, the same for every replica and seed),
+and kept for the whole run, so that the loss is a finite sum whose exact gradient the ``exact``
+estimator follows and whose softmax over negatives the chains of ``emc2`` / ``isd`` target
+(with fresh views every epoch, each chain's target moves at every epoch).
 
 Diverged: a non-finite weight or any ``|weight| > 1e3`` (the outputs are normalised, so the loss
 does not bound the weights' scale; 1e3 means the update ran away).
@@ -35,16 +43,26 @@ from neurocl.circuits.base import CIRCUITS, check_dimension, magnitude_check
 from neurocl.circuits.encoders import ENCODER_KINDS, make_encoder
 from neurocl.data.augment import ViewSpec
 from neurocl.errors import ConfigError
+from neurocl.measure.representation import check_metric_names, metrics_field, with_representation_metrics
 from neurocl.samplers.negatives import NEGATIVE_ESTIMATORS, make_estimator
 from neurocl.simulation import Task
 from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
 
-__all__ = ["SampleContrastive", "MAX_WEIGHT", "LOSS_SAMPLES"]
+__all__ = ["SampleContrastive", "MAX_WEIGHT", "LOSS_SAMPLES", "fixed_view_table"]
 
 #: ``|weight|`` beyond which a run counts as diverged
 MAX_WEIGHT = 1e3
 #: training samples in the fixed view table on which ``loss_nats`` is evaluated
 LOSS_SAMPLES = 1000
+
+
+def fixed_view_table(x: np.ndarray, spec: ViewSpec) -> np.ndarray:
+    """The ``(2n, d_in)`` view table of ``fixed_views`` runs: first views of the ``n`` rows of
+    ``x``, then second views, drawn with ``default_rng(0)`` (:func:`~neurocl.data.augment.make_views`)."""
+    from neurocl.data.augment import make_views
+
+    rng = np.random.default_rng(0)
+    return np.vstack([make_views(x, spec, rng), make_views(x, spec, rng)])
 
 
 @CIRCUITS.register
@@ -86,6 +104,12 @@ class SampleContrastive:
     init_seed_offset : int
         Added to the simulation seed for the encoder's initial weights (0: the same initial
         weights for every estimator at a given seed, so that runs differ by the estimator only).
+    fixed_views : bool
+        Draw the view table once and keep it (a finite-sum loss; module docstring) instead of
+        fresh views every epoch.
+    metrics : list of str
+        Opt-in representation metrics (:mod:`neurocl.measure.representation`) of the frozen test
+        features; ``alpha_req`` is recorded anyway (a column of every run's table).
     """
 
     d_in: int
@@ -106,6 +130,8 @@ class SampleContrastive:
     view_dropout: float = 0.1
     view_shift: int = 1
     init_seed_offset: int = 0
+    fixed_views: bool = False
+    metrics: tuple = metrics_field()
 
     kind = "sample_contrastive"
     dynamics = "sgd"
@@ -120,7 +146,8 @@ class SampleContrastive:
         "knn1_acc": "1-nearest-neighbour (cosine) test accuracy on frozen features, fraction in [0, 1]",
         "alpha_req": "alpha-ReQ: power-law decay exponent of the test features' eigenspectrum, dimensionless",
         "alpha_r2": "weighted R^2 of the alpha-ReQ fit (log lambda_k vs log k), dimensionless",
-        "loss_nats": f"global contrastive loss on a fixed table of two views of {LOSS_SAMPLES} training samples, nats",
+        "loss_nats": f"global contrastive loss on a fixed table of two views of {LOSS_SAMPLES} training samples "
+                     "(fixed_views: of every training sample, the training table itself), nats",
     })
 
     def __post_init__(self):
@@ -143,6 +170,7 @@ class SampleContrastive:
             object.__setattr__(self, name, non_negative(name, getattr(self, name)))
         ViewSpec(self.view_shape, self.view_noise, self.view_dropout, self.view_shift)
         self.make_estimator()  # range checks of gamma, burn_in, b_pos
+        object.__setattr__(self, "metrics", check_metric_names(self.metrics))
 
     # --- the pieces the runner uses ------------------------------------------------------
     def make_encoder(self):
@@ -188,9 +216,12 @@ class SampleContrastive:
         if data.y is None or data.y_test is None:
             raise ConfigError("a sample_contrastive circuit needs labelled data for its probes")
         x, y, xt, yt = data.x, data.y, data.x_test, data.y_test
-        rng = np.random.default_rng(0)
-        x_loss = x[:LOSS_SAMPLES]
-        v1, v2 = make_views(x_loss, self.view_spec(), rng), make_views(x_loss, self.view_spec(), rng)
+        if self.fixed_views:
+            v1, v2 = np.split(fixed_view_table(x, self.view_spec()), 2)
+        else:
+            rng = np.random.default_rng(0)
+            x_loss = x[:LOSS_SAMPLES]
+            v1, v2 = make_views(x_loss, self.view_spec(), rng), make_views(x_loss, self.view_spec(), rng)
         enc = self.make_encoder()
 
         def evaluate(p):
@@ -205,5 +236,6 @@ class SampleContrastive:
                 out["alpha_req"][r], out["alpha_r2"][r] = a.alpha, a.r2
             return out
 
-        return Task(clamp=np.asarray(x, dtype=float), evaluate=evaluate,
+        task = Task(clamp=np.asarray(x, dtype=float), evaluate=evaluate,
                     check=magnitude_check(MAX_WEIGHT, "the encoder's weights ran away"))
+        return with_representation_metrics(task, self.metrics, lambda p, r: self.features(p["w"][r], xt))

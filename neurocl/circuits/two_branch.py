@@ -43,6 +43,8 @@ from scipy.special import erf
 
 from neurocl.circuits.base import CIRCUITS
 from neurocl.errors import ConfigError
+from neurocl.measure.representation import (check_metric_names, column_definitions, metrics_field, table_columns,
+                                             with_representation_metrics)
 from neurocl.schema import Registry
 from neurocl.simulation import Task
 from neurocl.validate import check_fields, non_negative, one_of, positive, positive_int
@@ -219,6 +221,11 @@ class TwoBranch:
         Standard deviation of the ``N``-independent random part of the initial ``M``.
     init_norm : float
         Initial ``Q_ii`` (squared norm of each unit's weights over ``N``).
+    metrics : list of str
+        Opt-in representation metrics (:mod:`neurocl.measure.representation`, e.g.
+        ``["alpha_req"]``) of the ``K`` outputs ``y = sigma(W^T x / sqrt(N))`` of one branch on
+        ``REPRESENTATION_SAMPLES`` first views of the sphere model (drawn with ``default_rng(0)``
+        in the replica's frame ``U``), per checkpoint; alpha-ReQ needs ``K >= 3`` (NaN otherwise).
     """
 
     N: int
@@ -235,8 +242,11 @@ class TwoBranch:
     init_overlap: float = 0.0
     init_noise: float = 0.1
     init_norm: float = 1.0
+    metrics: tuple = metrics_field()
 
     kind = "two_branch"
+    #: samples whose outputs the opt-in representation metrics see
+    REPRESENTATION_SAMPLES = 2000
     dynamics = "online_sgd"
     data_layer = None
     clamp_units = None
@@ -261,12 +271,31 @@ class TwoBranch:
         if not -1.0 / (self.views - 1) - 1e-12 <= rho <= 1.0:
             raise ConfigError(f"rho = {rho:g} is outside [{-1.0 / (self.views - 1):g}, 1] for {self.views} views")
         object.__setattr__(self, "rho", rho)
+        object.__setattr__(self, "metrics", check_metric_names(self.metrics))
         if self.init_overlap ** 2 * self.d1 >= self.init_norm:
             raise ConfigError(f"init_overlap = {self.init_overlap:g}: |M_i|^2 must be < init_norm = {self.init_norm:g}")
 
     @property
     def n_synapses(self) -> int:
         return self.N * self.K
+
+    @property
+    def table_metrics(self) -> tuple:
+        """The run table's columns: the main metric, then the opt-in metrics' columns."""
+        return table_columns((self.main_metric,), self.metrics)
+
+    @property
+    def metric_definitions(self):
+        return column_definitions({}, self.metrics)
+
+    def representation(self, params: dict, replica: int) -> np.ndarray:
+        """Outputs ``y = sigma(W^T x / sqrt(N))`` ``(REPRESENTATION_SAMPLES, K)`` of one branch on
+        first views of the sphere model in the replica's frame ``U`` (generator ``default_rng(0)``)."""
+        rng = np.random.default_rng(0)
+        U, W = params["U"][replica], params["W"][replica]
+        c = sample_features(self.feature_law, rng, (self.REPRESENTATION_SAMPLES, self.d1), self.c_var)
+        x = sample_views(U, c, self.s, self.rho, self.views, rng)[:, 0, :]
+        return ACTIVATIONS[self.activation][0](x @ W / np.sqrt(self.N))
 
     def init_params(self, rng: np.random.Generator, replicas: int = 1) -> dict:
         """Arrays of the parameter shapes, ``W`` (R, N, K) and the frame ``U`` (R, N, d1), at
@@ -321,4 +350,5 @@ class TwoBranch:
                 return f"max Q_ii = {q.max():.3g} > {MAX_NORM:g} (weight norm ran away)"
             return None
 
-        return Task(clamp=np.zeros((0, self.N)), evaluate=evaluate, check=check)
+        task = Task(clamp=np.zeros((0, self.N)), evaluate=evaluate, check=check)
+        return with_representation_metrics(task, self.metrics, self.representation)

@@ -30,7 +30,8 @@ from neurocl.measure.rbm_hessian import rbm_nll_grad_hessian
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
 from neurocl.validate import positive, positive_int
 
-__all__ = ["TheoryRow", "check_theory", "format_rows", "check_arguments"]
+__all__ = ["TheoryRow", "check_theory", "format_rows", "check_arguments", "check_always_on", "format_always_on",
+           "variance_agrees", "check_always_on_config"]
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,79 @@ def plot_rows(rows, path) -> None:
     ax.set_ylabel("measured extra NLL change (nats, +- 3 s.e.)")
     ax.legend(frameon=True, fontsize=8)
     save(fig, path)
+
+
+# --------------------------------------------------------------------------- the always-on estimator
+def check_always_on_config(config) -> None:
+    """:class:`ConfigError` unless the spec has an RBM circuit and an ISD learner with stochastic phases."""
+    from neurocl.phases import StochasticPhases
+
+    if config.circuit.kind != "rbm":
+        raise ConfigError(f"check-theory --always-on needs an RBM circuit (exact gradient by enumeration), "
+                          f"got circuit.kind = '{config.circuit.kind}'")
+    spec = next((s for s in config.learners if s.rule.name == "isd"), None)
+    if spec is None:
+        raise ConfigError("check-theory --always-on needs an ISD learner in the circuit spec")
+    if not isinstance(spec.phases, StochasticPhases):
+        raise ConfigError("check-theory --always-on needs the ISD learner's phases to be stochastic "
+                          "(phases = { kind = \"stochastic\", b = ..., length = ... })")
+
+
+def check_always_on(config, n_states: int = 2, replicas: int = 16, windows: int = 16, seed: int = 0) -> list:
+    """The always-on estimator's variance and bias (:func:`neurocl.theory_always_on.always_on_report`)
+    at ``n_states`` states of the spec's ideal ISD trajectory: one dict per state, with
+    ``time_ms``.  Needs an RBM, an ISD learner with stochastic phases, ``replicas >= 2``
+    (:class:`ConfigError` otherwise, naming what is wrong)."""
+    from neurocl.theory_always_on import always_on_report
+
+    check_arguments(n_states=n_states, replicas=replicas, windows=windows, seed=seed)
+    if replicas < 2:
+        raise ConfigError(f"replicas = {replicas} must be >= 2 for the always-on check (standard errors "
+                          f"across replicas)")
+    if windows < 2:
+        raise ConfigError(f"windows = {windows} must be >= 2 for the always-on check (variance across windows)")
+    check_always_on_config(config)
+    data, spec, states, sim = trajectory_states(config, n_states)
+    engine = get_engine(config.engine)
+    rows = []
+    for i, st in enumerate(states):
+        rep = always_on_report(engine, st["W"], st["a"], st["c"], data, spec.phases.b, spec.phases.length,
+                               sim.dt, config.circuit.tau_n, spec.rule.learning_rate, spec.rule.mean_field,
+                               replicas=replicas, windows=windows, seed=seed + 10 * i)
+        rows.append({"time_ms": (i + 1) * sim.duration / len(states), **rep})
+    return rows
+
+
+def variance_agrees(row) -> bool:
+    """Measured ``V`` within 3 standard errors of the prediction."""
+    return abs(row["measured_variance"] - row["predicted_variance"]) <= 3 * row["measured_variance_se"]
+
+
+def format_always_on(rows) -> str:
+    """The two tables ``neurocl check-theory --always-on`` prints, and the methods behind them."""
+    head = (f"{'t (ms)':>9} {'b':>5} {'tau (ms)':>8} {'b* 1-sample':>11} {'b_opt':>6} {'V pred':>10} "
+            f"{'V measured':>10} {'+- s.e.':>9} {'1-sample V':>10}  agreement")
+    lines = ["variance of the time-averaged always-on update, V = lim T Var(G_T) (trace over parameters, "
+             "unit learning rate; f^2 x ms)", head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['time_ms']:>9.0f} {r['b']:>5.2f} {r['mean_length_ms']:>8.3g} {r['single_sample_b']:>11.3f} "
+                     f"{r['variance_optimal_b']:>6.3f} {r['predicted_variance']:>10.4g} {r['measured_variance']:>10.4g} "
+                     f"{r['measured_variance_se']:>9.2g} {r['single_sample_variance']:>10.4g}  "
+                     f"{'ok (within 3 s.e.)' if variance_agrees(r) else 'differs (> 3 s.e.)'}")
+    head = (f"{'t (ms)':>9} {'eta (1/ms)':>10} {'s/tau part':>10} {'eta part':>9} {'exact total':>11} "
+            f"{'engine':>8} {'noise':>7}")
+    lines += ["", "bias of the always-on drift relative to |g| (g: exact log-likelihood gradient); s/tau part: "
+              "weights held still; eta part: the weights' motion within phases", head, "-" * len(head)]
+    for r in rows:
+        total = f"{r['total_relative_bias']:.4g}" if "total_relative_bias" in r else "-"
+        frozen = f"{r['frozen_relative_bias']:.4g}"
+        if r["frozen_method"].startswith("engine") and r["frozen_relative_bias"] < 2 * r["measured_relative_bias_noise"]:
+            frozen = f"< {2 * r['measured_relative_bias_noise']:.2g}"     # below the noise: a 2 s.e. bound
+        lines.append(f"{r['time_ms']:>9.0f} {r['eta_per_ms']:>10.3g} {frozen:>10} "
+                     f"{r['eta_relative_bias']:>9.3g} {total:>11} {r['measured_relative_bias']:>8.3g} "
+                     f"{r['measured_relative_bias_noise']:>7.2g}")
+    r = rows[0]
+    lines += ["", f"methods: V pred: {r['variance_method']}; b*, b_opt: moments by {r['moments_method']}; "
+              f"s/tau part: {r['frozen_method']}; eta part: {r['eta_method']}; engine: measured drift "
+              f"(noise share removed; 'noise' = its standard error, relative to |g|; '< x': below 2 s.e.)"]
+    return "\n".join(lines)

@@ -108,12 +108,31 @@ def _logits_softmax(Z: np.ndarray, beta: float):
     return S, (mx + np.log(tot))[:, 0], P
 
 
-def global_contrastive_loss(z1: np.ndarray, z2: np.ndarray, beta: float) -> float:
+def global_contrastive_loss(z1: np.ndarray, z2: np.ndarray, beta: float, block: int = 2048) -> float:
     """Global contrastive loss ``L`` (module docstring) of normalised views ``z1, z2`` ``(n, d)``.
 
-    Unit: nats (natural log), averaged over the ``2n`` anchors.
+    Unit: nats (natural log), averaged over the ``2n`` anchors.  The ``2n`` anchors are taken
+    ``block`` at a time (memory ``O(block n)``, not ``O(n^2)``); the value does not depend on it.
     """
-    return global_contrastive_loss_and_grad(z1, z2, beta, grad=False)[0]
+    Z = _table(z1, z2)
+    m = Z.shape[0]
+    n = m // 2
+    if m <= block:
+        return global_contrastive_loss_and_grad(z1, z2, beta, grad=False)[0]
+    pos = positive_index(n)
+    total = 0.0
+    for k0 in range(0, m, block):
+        k = np.arange(k0, min(k0 + block, m))
+        logits = Z[k] @ Z.T
+        logits *= beta
+        r = np.arange(k.size)
+        s_pos = logits[r, pos[k]].copy()
+        logits[r, k] = -np.inf
+        logits[r, pos[k]] = -np.inf
+        mx = logits.max(axis=1, keepdims=True)
+        lse = mx[:, 0] + np.log(np.exp(logits - mx).sum(axis=1))
+        total += float(np.sum(lse - s_pos))
+    return total / m
 
 
 def global_contrastive_grad(z1: np.ndarray, z2: np.ndarray, beta: float):

@@ -148,10 +148,26 @@ class ExactNegatives:
         return np.arange(2 * n)
 
     def estimate(self, batch, n, table: EmbeddingTable, beta: float, state, rng):
+        """Dense form of :func:`~neurocl.objectives.global_contrastive.anchor_grad_rows` with every
+        view a candidate (one ``(2b, 2n)`` softmax and two products; no index bookkeeping):
+        ``G = c W^T Z_a``, ``G[anchors] += c (W Z - Z_pos)``, ``G[pos] -= c Z_a``, ``c = beta / 2b``."""
         anchors, pos = batch_views(batch, n)
-        cand = np.arange(2 * n)
-        W = _softmax_masked(beta * (table.take(anchors) @ table.take(cand).T), _excluded(anchors, pos, cand))
-        return _rows(batch, n, table, beta, W, cand)
+        Z = table.take(np.arange(2 * n))
+        z_a = Z[anchors]
+        logits = z_a @ Z.T
+        logits *= beta
+        a = np.arange(anchors.size)
+        logits[a, anchors] = -np.inf
+        logits[a, pos] = -np.inf
+        logits -= logits.max(axis=1, keepdims=True)
+        W = np.exp(logits, out=logits)
+        W /= W.sum(axis=1, keepdims=True)
+        c = beta / anchors.size
+        G = W.T @ z_a
+        G[anchors] += W @ Z - Z[pos]     # anchors are distinct views, and so are their positives
+        G[pos] -= z_a
+        G *= c
+        return np.arange(2 * n), G
 
 
 @NEGATIVE_ESTIMATORS.register

@@ -60,11 +60,15 @@ class LazyEmbeddings:
     def _encode(self, new):
         if new.size == 0:
             return
-        h, cache = self.enc.forward(self.w, self.X[new])
+        full = new.size == self.X.shape[0]            # ``new`` is sorted and unique: all rows
+        h, cache = self.enc.forward(self.w, self.X if full else self.X[new])
         z, norms = normalize(h)
-        if self.Z is None:
-            self.Z = np.zeros((self.X.shape[0], z.shape[1]))
-        self.Z[new] = z
+        if full:
+            self.Z = z
+        else:
+            if self.Z is None:
+                self.Z = np.zeros((self.X.shape[0], z.shape[1]))
+            self.Z[new] = z
         self.have[new] = True
         self.chunks.append((new, z, norms, cache))
 
@@ -77,6 +81,9 @@ class LazyEmbeddings:
 
     def backward(self, gi: np.ndarray, gz: np.ndarray) -> np.ndarray:
         """``dL/dw`` from the gradient rows ``gz`` of the views ``gi`` (all encoded already)."""
+        if len(self.chunks) == 1 and gi.size == self.X.shape[0] and self.chunks[0][0].size == gi.size:
+            _, z, norms, cache = self.chunks[0]         # the whole table in one pass (exact negatives)
+            return self.enc.backward(self.w, cache, normalize_backward(z, norms, gz))
         G = np.zeros_like(self.Z)
         G[gi] = gz
         g = np.zeros_like(self.w)
@@ -102,7 +109,9 @@ class ContrastiveLearner:
 
     Replica ``r`` has its own generator ``default_rng([seed, 10, r])`` (views, batches,
     chains), its own estimator state and its own view table (redrawn at every epoch, i.e.
-    every ``floor(n / batch)`` steps, with a fresh permutation of the samples for the batches).
+    every ``floor(n / batch)`` steps, with a fresh permutation of the samples for the batches;
+    ``circuit.fixed_views``: the one table of
+    :func:`~neurocl.circuits.sample_contrastive.fixed_view_table`, for every replica and epoch).
     ``advance(k0, K)`` runs steps ``k0 .. k0 + K - 1`` in place on ``params["w"]``.
 
     ``profile`` (a non-ideal :class:`~neurocl.hardware.profile.HardwareProfile`): replica ``r``'s
@@ -136,6 +145,11 @@ class ContrastiveLearner:
         self.tables = [None] * R
         self.orders = [None] * R
         self.step_time = 0.0
+        self.fixed = None
+        if getattr(circuit, "fixed_views", False):
+            from neurocl.circuits.sample_contrastive import fixed_view_table
+
+            self.fixed = fixed_view_table(self.x, self.views)
         self.devices, self.dt = None, float(dt)
         if profile is not None and not profile.is_ideal:
             from neurocl.hardware.device import SynapseArray
@@ -146,7 +160,11 @@ class ContrastiveLearner:
 
     def _epoch(self, r):
         rng = self.rngs[r]
-        self.tables[r] = np.vstack([self._make_views(self.x, self.views, rng), self._make_views(self.x, self.views, rng)])
+        if self.fixed is not None:
+            self.tables[r] = self.fixed
+        else:
+            self.tables[r] = np.vstack([self._make_views(self.x, self.views, rng),
+                                        self._make_views(self.x, self.views, rng)])
         self.orders[r] = rng.permutation(self.n)
 
     def advance(self, k0: int, K: int) -> None:
