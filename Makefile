@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-integration test-lava test-slow test-all bas4 digits bench gallery docs docs-screenshots wheel clean
+.PHONY: venv demo test test-integration test-lava test-slow test-all bas4 digits bench readme-numbers gallery docs docs-screenshots wheel clean
 
 venv: $(STAMP)
 
@@ -38,8 +38,14 @@ test-integration: $(STAMP)
 test-lava: $(STAMP)
 	$(PY) -m pytest -m "lava and not slow" -q
 
+# throughput against plain numpy, Brian2 and Lava; numbers in benchmarks/throughput.json
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
+
+# the README's results table (runs demo, bas4 and digits into results/), API example and
+# profile fallback cost; numbers in benchmarks/readme_numbers.json (about 15 CPU minutes)
+readme-numbers: $(STAMP)
+	$(PY) benchmarks/readme_numbers.py
 
 gallery: $(STAMP)
 	for f in examples/*.py; do $(PY) $$f || exit 1; done

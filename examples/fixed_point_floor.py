@@ -324,6 +324,73 @@ def exact_check(grids, steps, R, every, start_steps):
     return out
 
 
+#: Lava settings of the on-chip floor check: label -> (tag accumulator bits, lava_deployment.json curve or None)
+LAVA_SETTINGS = {"Lava loihi2 (9 bits, shared)": (0, "Lava fixed_pt"),
+                 "Lava 9 bits + 2-bit tag": (2, None),
+                 "Lava loihi2_tag (9 bits + 4-bit tag)": (4, "Lava fixed_pt, 4-bit tag (loihi2_tag)")}
+LAVA_FLOAT_CURVE = "Lava floating_pt"
+
+
+def lava_floor(res, deployment_json, window_s, sweeps=50, remeasure=True):
+    """The floor on Lava's emulator: the per-step rounding noise of on-chip updates measured with
+    ``check-theory --engine lava`` (8 replicas x 16 windows of ``sweeps`` sweeps at the 400 s
+    state of bas3), the stationary excess it predicts (Eq. (*)) and the closed form, against the
+    plateau measured in ``lava_deployment.py``'s on-chip runs (mean KL over ``t >= window_s``
+    minus ``floating_pt``'s).  ``remeasure=False`` keeps the noise measurements of ``res["lava"]``
+    and only reads the plateaus again."""
+    from neurocl.config import load_config
+    from neurocl.engines.lava.fixed_point import isd_scaling
+    from neurocl.experiments.check_theory_lava import check_theory_lava
+
+    cfg = load_config("circuits/bas3.toml").replace(duration=400_000.0, seed=0)
+    base = load_profile("loihi2_tag")
+    ref = res["grids"]["loihi2 (9 bits, shared)"]
+    curves = json.loads(Path(deployment_json).read_text())["curves"] if Path(deployment_json).is_file() else {}
+
+    def plateau(name):
+        t, kl = np.asarray(curves[name]["time_s"]), np.asarray(curves[name]["kl_nats"])
+        return kl[t >= window_s].mean(0)      # per replica
+
+    out = {"window_from_s": window_s, "sweeps_per_update": sweeps, "rows": {}}
+    flt = plateau(LAVA_FLOAT_CURVE) if LAVA_FLOAT_CURVE in curves else None
+    if flt is not None:
+        out["float_window_kl_nats"] = float(flt.mean())
+        out["float_window_kl_se"] = float(flt.std(ddof=1) / np.sqrt(len(flt)))
+    for label, (m, curve) in LAVA_SETTINGS.items():
+        t0 = time.time()
+        prof = dataclasses.replace(base, name=label, accumulator_bits=m)
+        sc = isd_scaling(ETA, DT, B, prof.weight_scale, accumulator_bits=m)
+        if remeasure:
+            (row,) = check_theory_lava(cfg, prof, n_states=1, replicas=8, windows=16, sweeps=sweeps, eta=ETA, dt=DT)
+            noise_lava, noise_profile = row.noise_lava, row.noise_profile
+        else:
+            old = res["lava"]["rows"][label]
+            noise_lava, noise_profile = old["noise_lava"], old["noise_profile"]
+        per_step = (sc.eta * DT * sweeps) ** 2 / sweeps          # gradient units^2 per update -> net. units^2 per step
+        cf = binary_floor(grid_step(prof), sc.eta, DT, sc.b, ref["coincidences_pos"], ref["coincidences_neg"],
+                          accumulator_bits=m)
+        r = {"accumulator_bits": m, "eta_effective": sc.eta, "fine_steps_per_coincidence": cf.f_pos,
+             "noise_lava": noise_lava, "noise_profile": noise_profile,
+             "trace_lava": noise_lava * per_step, "trace_profile": noise_profile * per_step,
+             "predicted_excess_nats": stationary_excess_loss(noise_lava * per_step, sc.eta * DT),
+             "predicted_excess_profile_nats": stationary_excess_loss(noise_profile * per_step, sc.eta * DT),
+             "predicted_excess_binary_nats": cf.excess_nats, "curve": curve}
+        if curve in curves and flt is not None:
+            w = plateau(curve)
+            r.update(window_kl_nats=float(w.mean()), window_kl_se=float(w.std(ddof=1) / np.sqrt(len(w))),
+                     measured_excess_nats=float(w.mean() - flt.mean()),
+                     measured_excess_se=float(np.sqrt(w.var(ddof=1) / len(w) + flt.var(ddof=1) / len(flt))),
+                     replicas=len(w))
+        out["rows"][label] = r
+        meas = (f"measured plateau {r['window_kl_nats']:.3f} +- {r['window_kl_se']:.3f} nats, excess "
+                f"{r['measured_excess_nats']:.3f} +- {r['measured_excess_se']:.3f}" if "window_kl_nats" in r
+                else "no on-chip learning run")
+        print(f"{label:<38} rounding noise Tr Cov (gradient units^2, {sweeps} sweeps): Lava {noise_lava:.4g}, profile "
+              f"{noise_profile:.4g}; predicted excess {r['predicted_excess_nats']:.4f} nats (Eq. * from Lava's noise), "
+              f"{cf.excess_nats:.4f} (closed form); {meas}  [{time.time() - t0:.0f} s]", flush=True)
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="examples/fixed_point_floor.png")
@@ -335,11 +402,24 @@ def main(argv=None):
     ap.add_argument("--settings", nargs="*", default=None, help="labels to run (default all)")
     ap.add_argument("--exact-steps", type=int, default=10000, help="steps of the exact-statistic check")
     ap.add_argument("--exact-replicas", type=int, default=6)
+    ap.add_argument("--lava", action="store_true",
+                    help="only the Lava floor check (on-chip noise + lava_deployment.json plateaus), merged into the JSON")
+    ap.add_argument("--lava-plateaus-only", action="store_true",
+                    help="with --lava: keep the saved on-chip noise measurements, read the plateaus again")
+    ap.add_argument("--deployment-json", default="examples/lava_deployment.json")
     ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     if args.replot:
         plot(json.loads(out.with_suffix(".json").read_text()), out)
+        return
+    if args.lava:
+        res = json.loads(out.with_suffix(".json").read_text())
+        res["lava"] = lava_floor(res, args.deployment_json, window_s=args.window / 1000,
+                                 remeasure=not args.lava_plateaus_only)
+        out.with_suffix(".json").write_text(json.dumps(res, indent=1))
+        plot(res, out)
+        print(f"wrote {out} and {out.with_suffix('.json')}")
         return
     if args.quick:
         args.duration, args.window, args.replicas, args.float_replicas = 20000.0, 10000.0, 2, 4
@@ -447,6 +527,11 @@ def plot(res, out):
     ax1.legend(fontsize=7)
     top = max([r["measured_excess_nats"] + 2 * r["measured_excess_se"] for r in res["grids"].values()] +
               [r["predicted_excess_nats"] or 0 for r in res["grids"].values()] + [0.1]) * 1.1
+    for i, (label, row) in enumerate(res.get("lava", {}).get("rows", {}).items()):
+        if "measured_excess_nats" in row:
+            ax2.errorbar(row["predicted_excess_nats"], row["measured_excess_nats"], yerr=2 * row["measured_excess_se"],
+                         fmt="D", color=f"C{6 + i}", capsize=3, label=f"{label} (on-chip noise)")
+            top = max(top, (row["measured_excess_nats"] + 2 * row["measured_excess_se"]) * 1.1)
     ax2.plot([0, top], [0, top], color="0.4", ls="--", lw=1, label="measured = predicted")
     ax2.set_xlabel("predicted excess KL (nats): open Tr Sigma / (4 eta dt),\nfilled linear model at the float weights")
     ax2.set_ylabel("measured window KL - float (nats, +- 2 s.e.)")

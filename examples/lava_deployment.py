@@ -6,16 +6,23 @@ engine (``neurocl run``; results directories), deployed on the emulator with ``f
 and ``fixed_pt`` ProcessModels (8-bit weights on the ``loihi2`` profile's grid, integer state
 and noise): bas3 KL of the emulator's samples (nats) and digits test accuracy (%), next to the
 float model.  Right: on-chip always-on ISD (``LearningSparse`` + ``Loihi3FLearningRule``) on
-bas3 in the emulator, ``fixed_pt`` (on the ``loihi2`` profile) and ``floating_pt``, KL against
-simulated time (mean of the replicas, replicas as thin lines), with the numpy engine's ISD on
-the same settings (full Gibbs sweeps, sampled hidden statistic) as the reference.
+bas3 in the emulator, ``fixed_pt`` on the ``loihi2`` profile (updates stochastically rounded
+into the 9-bit weight), ``fixed_pt`` on the ``loihi2_tag`` profile (the synaptic tag as a 4-bit
+error-feedback accumulator below the weight; ``--tag-seeds`` seeds of 4 replicas) and
+``floating_pt``, KL against simulated time (mean of the replicas, replicas as thin lines), with
+the numpy engine's ISD on the same settings (full Gibbs sweeps, sampled hidden statistic) as
+the reference, ideal and with the ``loihi2_tag`` profile.
 
 Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [--duration MS] [--replot]
+                                         [--only NAME ...]
       (needs results/bas3 and results/digits from `make demo` and `make digits`; missing ones are
-      skipped; the default 240 s of on-chip learning takes about 20 minutes per ProcessModel tag)
+      skipped; the default 240 s of on-chip learning takes about 20 minutes per ProcessModel tag
+      and seed unloaded; ``--only`` recomputes the named parts -- ``deploy``, ``fixed``, ``tag``,
+      ``float``, ``numpy``, ``numpy_tag`` -- and keeps the others from the saved JSON)
 """
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +37,16 @@ from neurocl.plasticity import ISD
 from neurocl.plotting import new_figure, save, saved_or_computed
 
 
-def compute(args):
-    """Deployment rows and learning curves (KL per checkpoint and replica), as plain data."""
+def compute(args, saved=None):
+    """Deployment rows and learning curves (KL per checkpoint and replica; for several seeds the
+    seeds' replicas side by side), as plain data.  With ``args.only``, the other parts come from
+    ``saved`` (the previous JSON)."""
     from neurocl.experiments.deploy import deploy_run
 
-    rows = []
-    for run in ("bas3", "digits"):
+    saved = saved or {}
+    only = set(args.only or ())
+    rows = [] if not only or "deploy" in only else list(saved.get("rows", []))
+    for run in ("bas3", "digits") if not only or "deploy" in only else ():
         d = Path(args.results) / run
         if not (d / "config.toml").is_file():
             print(f"skipping {d}: no saved run")
@@ -48,21 +59,42 @@ def compute(args):
     data = bars_and_stripes(3)
     task = Task(clamp=data, evaluate=lambda p: {"kl_nats": [rbm_kl(p["W"][r], p["a"][r], p["c"][r], data)
                                                           for r in range(len(p["W"]))]})
-    sim = Simulation(dt=1.0, duration=args.duration, replicas=4, seed=0, checkpoints=12)
     phases = StochasticPhases(0.5, Exponential(args.phase_mean))
-    runs = {}
-    for tag in ("fixed_pt", "floating_pt"):
-        # fixed_pt runs on the loihi2 profile's learning grid (its weight_scale); floating_pt on ideal weights
-        profile = load_profile("loihi2") if tag == "fixed_pt" else None
-        runs[f"Lava {tag}"] = get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(args.eta), phases,
-                                                            task, sim, progress=True, desc=f"on-chip ISD ({tag})",
-                                                            profile=profile)
-    # the reference: numpy engine, one full Gibbs sweep per dt (tau_n << dt), sampled hidden statistic
-    runs["numpy engine"] = get_engine("numpy").run(RBM(9, 16, init_scale=0.1, tau_n=0.01),
-                                                   ISD(args.eta, mean_field=False), phases, task, sim)
-    curves = {name: {"time_s": (tr.times / 1000).tolist(), "kl_nats": np.asarray(tr.metrics["kl_nats"]).tolist()}
-              for name, tr in runs.items()}
+
+    def sim(seed):
+        return Simulation(dt=1.0, duration=args.duration, replicas=4, seed=seed, checkpoints=12)
+
+    def lava(tag, profile, seed):
+        # fixed_pt runs on a profile's learning grid (its weight_scale, its tag accumulator); floating_pt on ideal weights
+        return get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(args.eta), phases, task, sim(seed),
+                                               progress=True, desc=f"on-chip ISD ({tag}, seed {seed})", profile=profile)
+
+    def numpy(profile, seed):
+        # the reference: numpy engine, one full Gibbs sweep per dt (tau_n << dt), sampled hidden statistic
+        return get_engine("numpy").run(RBM(9, 16, init_scale=0.1, tau_n=0.01), ISD(args.eta, mean_field=False),
+                                       phases, task, sim(seed), profile=profile)
+
+    tag_seeds = [int(s) for s in args.tag_seeds.split(",")]
+    parts = {"fixed": ("Lava fixed_pt", lambda: [lava("fixed_pt", load_profile("loihi2"), 0)]),
+             "tag": (TAG_CURVE, lambda: [lava("fixed_pt", load_profile("loihi2_tag"), s) for s in tag_seeds]),
+             "float": ("Lava floating_pt", lambda: [lava("floating_pt", None, 0)]),
+             "numpy": ("numpy engine", lambda: [numpy(None, 0)]),
+             "numpy_tag": (NUMPY_TAG_CURVE, lambda: [numpy(load_profile("loihi2_tag"), s) for s in tag_seeds])}
+    curves = dict(saved.get("curves", {}))
+    for key, (name, run) in parts.items():
+        if only and key not in only:
+            continue
+        trs = run()
+        curves[name] = {"time_s": (trs[0].times / 1000).tolist(),
+                        "kl_nats": np.concatenate([np.asarray(tr.metrics["kl_nats"]) for tr in trs], 1).tolist()}
+        if len(trs) > 1:
+            curves[name]["seeds"] = tag_seeds
     return {"rows": rows, "curves": curves, "eta": args.eta, "phase_mean": args.phase_mean}
+
+
+TAG_CURVE = "Lava fixed_pt, 4-bit tag (loihi2_tag)"
+NUMPY_TAG_CURVE = "numpy engine, loihi2_tag"
+PARTS = ("deploy", "fixed", "tag", "float", "numpy", "numpy_tag")
 
 
 def plot(res, out):
@@ -81,13 +113,23 @@ def plot(res, out):
             ax.set_ylim(0, 1.3 * max(max(r["emulator"] for r in sel), sel[0]["float"]))
             ax.legend(fontsize=7, loc="upper center")
         ax.set_title(f"{run} deployed on the emulator", fontsize=9)
-    for (name, c), color in zip(res["curves"].items(), ("C1", "C0", "0.3")):
+    colors = {"Lava fixed_pt": "C1", "Lava floating_pt": "C0", "numpy engine": "0.3", TAG_CURVE: "C2",
+              NUMPY_TAG_CURVE: "C2"}
+    for name, c in res["curves"].items():
         t, kl = np.asarray(c["time_s"]), np.asarray(c["kl_nats"])
-        ax2.plot(t, kl, color=color, lw=0.6, alpha=0.4)
-        ax2.plot(t, kl.mean(1), color=color, lw=2, label=name)
+        color, ls = colors.get(name, "C4"), ":" if name == NUMPY_TAG_CURVE else "-"
+        if name != NUMPY_TAG_CURVE:
+            ax2.plot(t, kl, color=color, lw=0.6, alpha=0.3)
+        ax2.plot(t, kl.mean(1), color=color, lw=2, ls=ls, label=name + (f" ({len(c['seeds'])} seeds)" if "seeds" in c else ""))
         print(f"{name}: KL (nats) at t = {t[-1]:.0f} s: mean {kl[-1].mean():.3f} (replicas "
               f"{', '.join(f'{k:.2f}' for k in kl[-1])}); best mean {kl.mean(1).min():.3f} at "
               f"t = {t[kl.mean(1).argmin()]:.0f} s; start {kl[0].mean():.3f}")
+        if "seeds" in c:
+            per_seed = kl.reshape(len(kl), len(c["seeds"]), -1).mean(2)        # (checkpoints, seeds)
+            late = t >= 160
+            print(f"  per seed (4 replicas each), KL at t = {t[-1]:.0f} s: "
+                  f"{', '.join(f'{k:.3f}' for k in per_seed[-1])}; mean over t >= 160 s: "
+                  f"{', '.join(f'{k:.3f}' for k in per_seed[late].mean(0))} (seeds {c['seeds']})")
     ax2.axhline(3.60, color="0.5", ls=":", label="uniform model (3.60 nats)")
     ax2.axhline(1.0, color="0.5", ls="--", lw=0.8, label="1 nat")
     ax2.set_xlabel("simulated time (s)")
@@ -106,9 +148,17 @@ def main(argv=None):
     ap.add_argument("--eta", type=float, default=1e-3, help="on-chip learning rate (ms^-1)")
     ap.add_argument("--phase-mean", type=float, default=2.0, help="mean phase length (ms, exponential)")
     ap.add_argument("--sweeps", type=int, default=10000, help="Gibbs sweeps per chain for the bas3 sample KL")
+    ap.add_argument("--tag-seeds", default="0,1,2", help="seeds of the loihi2_tag runs (comma-separated)")
+    ap.add_argument("--only", nargs="+", choices=PARTS, help="recompute these parts, keep the others from the JSON")
     ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
     args = ap.parse_args(argv)
-    res = saved_or_computed(args.out, args.replot, lambda: compute(args))
+    saved = {}
+    if args.only:
+        from neurocl.plotting import numbers_path
+
+        path = numbers_path(args.out)
+        saved = json.loads(path.read_text()) if path.is_file() else {}
+    res = saved_or_computed(args.out, args.replot, lambda: compute(args, saved))
     plot(res, args.out)
 
 

@@ -6,6 +6,7 @@ the gradient norm: ``g + b |g| beta / sqrt(N) + s |g| n`` (``beta`` a fixed rand
 sign vector times sqrt(N), ``n`` a fresh unit vector every step).
 
 Run:  python examples/noise_bias_heatmap.py [--out examples/noise_bias_heatmap.png] [--epochs E]
+      (the numbers go to ``<out>.json``: accuracies in %, rows bias, columns noise)
 """
 
 import argparse
@@ -13,7 +14,7 @@ import argparse
 import numpy as np
 
 from neurocl.data import load_digits_split, one_hot
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 
 BIASES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0]
 NOISES = [0.0, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -71,10 +72,11 @@ def main(argv=None):
     data = load_digits_split()
     train_acc = np.zeros((len(BIASES), len(NOISES)))
     test_acc = np.zeros_like(train_acc)
+    per_seed = np.zeros((len(BIASES), len(NOISES), args.seeds, 2))
     for i, b in enumerate(BIASES):
         for j, s in enumerate(NOISES):
-            accs = np.array([train(b, s, args.epochs, args.lr, seed, data) for seed in range(args.seeds)])
-            train_acc[i, j], test_acc[i, j] = accs.mean(0)
+            per_seed[i, j] = [train(b, s, args.epochs, args.lr, seed, data) for seed in range(args.seeds)]
+            train_acc[i, j], test_acc[i, j] = per_seed[i, j].mean(0)
     fig, axes = new_figure(2, 4.6, 3.9)
     for ax, acc, title in ((axes[0], train_acc, "train"), (axes[1], test_acc, "test")):
         im = ax.imshow(acc, origin="lower", cmap="viridis", aspect="auto")
@@ -87,7 +89,6 @@ def main(argv=None):
         for (i, j), v in np.ndenumerate(acc):
             ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6, color="w" if v < acc.max() - 5 else "k")
         fig.colorbar(im, ax=ax, label="accuracy (%)")
-    save(fig, args.out)
     base = test_acc[0, 0]
     best = np.unravel_index(np.argmax(test_acc), test_acc.shape)
     print(f"clean gradient: train {train_acc[0, 0]:.1f} %, test {base:.1f} % ({args.epochs} epochs, lr {args.lr})")
@@ -95,7 +96,13 @@ def main(argv=None):
     helps = [(BIASES[i], NOISES[j], test_acc[i, j]) for (i, j), v in np.ndenumerate(test_acc) if v > base + 0.5]
     print("cells more than 0.5 points above the clean gradient's test accuracy: "
           + (", ".join(f"(bias {b:g}, noise {s:g}: {v:.1f} %)" for b, s, v in helps) or "none"))
-    print(f"wrote {args.out}")
+    save_with_numbers(fig, args.out, {
+        "epochs": args.epochs, "lr": args.lr, "seeds": args.seeds, "bias_over_grad_norm": BIASES,
+        "noise_over_grad_norm": NOISES, "train_acc_pct": train_acc.tolist(), "test_acc_pct": test_acc.tolist(),
+        "per_seed_train_acc_pct": per_seed[..., 0].tolist(), "per_seed_test_acc_pct": per_seed[..., 1].tolist(),
+        "clean_train_acc_pct": float(train_acc[0, 0]), "clean_test_acc_pct": float(base),
+        "best_test_acc_pct": float(test_acc[best]), "best_bias": BIASES[best[0]], "best_noise": NOISES[best[1]],
+        "cells_above_clean_by_half_point": [[b, s, float(v)] for b, s, v in helps]})
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ against simulated time, mean +- s.e. over 5 seeds (TwoPhase with alternating 10 
 reference).  Uses the sweep ``sweeps/phase_laws.toml`` (resumable).
 
 Run:  python examples/phase_laws.py [--out examples/phase_laws.png] [--duration MS]
+      (the numbers go to ``<out>.json``: KL in nats, times in ms)
 """
 
 import argparse
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from neurocl.experiments.sweep import load_sweep, run_sweep
-from neurocl.plotting import new_figure, plot_curves, save
+from neurocl.plotting import new_figure, plot_curves, save_with_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,10 +45,14 @@ def main(argv=None):
     fig, (ax,) = new_figure(1, 5.5, 4.0)
     plot_curves(ax, curves, "kl_nats")
     ax.set_title("bas3: phase-length laws with mean 10 ms")
-    save(fig, args.out)
+    numbers = {"duration_ms": float(spec.overrides.get("simulation.duration", 0.0)) or None, "learners": {}}
     for label, (t, m) in curves.items():
-        print(f"{label}: final KL {m[-1].mean():.3f} +- {m[-1].std(ddof=1) / np.sqrt(m.shape[1]):.3f} nats")
-    print(f"wrote {args.out}")
+        se = m.std(axis=1, ddof=1) / np.sqrt(m.shape[1]) if m.shape[1] > 1 else np.zeros(len(t))
+        print(f"{label}: final KL {m[-1].mean():.3f} +- {se[-1]:.3f} nats")
+        numbers["learners"][label] = {"time_ms": t.tolist(), "kl_nats_mean": m.mean(1).tolist(), "kl_nats_se": se.tolist(),
+                                      "final_kl_nats_mean": float(m[-1].mean()), "final_kl_nats_se": float(se[-1]),
+                                      "final_kl_nats_replicas": m[-1].tolist()}
+    save_with_numbers(fig, args.out, numbers)
 
 
 if __name__ == "__main__":

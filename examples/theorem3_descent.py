@@ -7,6 +7,7 @@ linspace(s/2, s, 25) so the Hessian eigenvalues are 2 s^2/4 .. 2 s^2; 20 student
 eta = 1e-3, bias along the gradient, relative bias b/|g|.
 
 Run:  python examples/theorem3_descent.py [--out examples/theorem3_descent.png]
+      (the numbers go to ``<out>.json``)
 """
 
 import argparse
@@ -14,11 +15,12 @@ import argparse
 import numpy as np
 
 from neurocl.experiments.teacher import bias_descent_probability, noise_descent_probability
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory import bias_descent_limit, noise_descent_bound
 
 
-def noise_panel(ax, eta=0.01, seeds=20, pairs=5, n_points=45):
+def noise_panel(ax, eta=0.01, seeds=20, pairs=5, n_points=45) -> dict:
+    numbers = {"eta": eta, "seeds": seeds, "antithetic_pairs": pairs}
     for inr, color in ((0.0, "C0"), (1.0, "C3")):
         lam_max = np.linspace(20, 900, n_points)
         probs = [noise_descent_probability(lam, inr, eta, seeds, pairs)[0] for lam in lam_max]
@@ -29,13 +31,19 @@ def noise_panel(ax, eta=0.01, seeds=20, pairs=5, n_points=45):
         print(f"noise INR={inr:g}: bound (2/eta)/(1+INR^2) = {bound:.1f}; "
               f"P(descent) = 1 for largest eigenvalue < bound: {all(p == 1 for p, l in zip(probs, lam_max) if l < bound)}; "
               f"= 0 for smallest > bound: {all(p == 0 for p, l in zip(probs, lam_max) if l / 4 > bound)}")
+        numbers[f"inr_{inr:g}"] = {
+            "bound_largest_eigenvalue": float(bound), "largest_eigenvalue": [float(x) for x in lam_max],
+            "p_descent": [float(p) for p in probs],
+            "certain_below_bound": bool(all(p == 1 for p, l in zip(probs, lam_max) if l < bound)),
+            "impossible_when_smallest_above_bound": bool(all(p == 0 for p, l in zip(probs, lam_max) if l / 4 > bound))}
     ax.set_xlabel("largest Hessian eigenvalue")
     ax.set_ylabel("probability of descent (20 seeds)")
     ax.set_title("Theorem 3.1: noise")
     ax.legend(fontsize=7)
+    return numbers
 
 
-def bias_panel(ax, eta=1e-3):
+def bias_panel(ax, eta=1e-3) -> dict:
     limit = bias_descent_limit([50.0], eta)
     rng = np.random.default_rng(6)
     rel = np.linspace(0, 3, 40)
@@ -49,6 +57,10 @@ def bias_panel(ax, eta=1e-3):
     print(f"bias: limit [2/(1+f+sqrt(1+4f+f^2))]/sqrt(P) = {limit:.3f} (f = eta |H|_F = 0.05); "
           f"P(descent) below it = {min(p for p, r in zip(probs, rel) if r < limit):.2f}, "
           f"above 1 = {max(p for p, r in zip(probs, rel) if r > 1.0):.2f}")
+    return {"eta": eta, "hessian": 50.0, "limit_relative_bias": float(limit), "relative_bias": [float(r) for r in rel],
+            "p_descent": [float(p) for p in probs],
+            "min_p_below_limit": float(min(p for p, r in zip(probs, rel) if r < limit)),
+            "max_p_above_1": float(max(p for p, r in zip(probs, rel) if r > 1.0))}
 
 
 def main(argv=None):
@@ -56,10 +68,8 @@ def main(argv=None):
     ap.add_argument("--out", default="examples/theorem3_descent.png")
     args = ap.parse_args(argv)
     fig, axes = new_figure(2, 4.8, 3.8)
-    noise_panel(axes[0])
-    bias_panel(axes[1])
-    save(fig, args.out)
-    print(f"wrote {args.out}")
+    numbers = {"noise": noise_panel(axes[0]), "bias": bias_panel(axes[1])}
+    save_with_numbers(fig, args.out, numbers)
 
 
 if __name__ == "__main__":

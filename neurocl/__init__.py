@@ -7,7 +7,16 @@ importance weights ``1/b`` and ``-1/(1-b)``.  All times are in milliseconds.
 Scripts start with :func:`load_spec` (a shipped spec such as ``"bas3"`` or a TOML file,
 with overrides), :func:`run` (on a hardware profile; returns a :class:`RunResult` of numpy
 arrays) and :func:`load_result` (a saved results directory); see :mod:`neurocl.api`.
+
+Diagnostics: the library writes nothing to stdout or stderr itself; it reports through
+``logging`` (loggers named after the modules, under ``"neurocl"``, silent until the
+application configures logging) and through ``warnings`` for conditions the caller should
+act on (a partial results directory, a slower fallback path), which the command line shows
+as ``neurocl: warning: ...``.  Only the command line (:mod:`neurocl.cli`) prints tables and
+progress bars; functions that produce such output take an ``echo`` callable.
 """
+
+import logging as _logging
 
 __version__ = "0.1.0"
 
@@ -20,6 +29,8 @@ from neurocl.hardware.profile import HardwareProfile, load_profile, shipped_prof
 from neurocl.phases import Alternating, Exponential, Fixed, Gamma, StochasticPhases, Uniform
 from neurocl.plasticity import CDk, ISD, PCD, TwoPhase
 from neurocl.shipped import shipped_specs
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())   # silent until the application configures logging
 
 __all__ = [
     "__version__",

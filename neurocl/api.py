@@ -377,7 +377,7 @@ def load_result(out: str | os.PathLike) -> RunResult:
 
     Notes
     -----
-    A directory without its ``DONE`` marker (a killed run) is read with a warning on stderr.
+    A directory without its ``DONE`` marker (a killed run) is read with a ``UserWarning``.
     """
     from neurocl.experiments.run import check_complete, load_weights, read_metrics_csv, read_results_config
 

@@ -155,13 +155,31 @@ def numbers_path(figure_path) -> Path:
     return Path(figure_path).with_suffix(".json")
 
 
-def save_with_numbers(fig, path, numbers: dict) -> Path:
-    """Save the figure at ``path`` (:func:`save`) and ``numbers`` beside it as JSON (atomic
-    writes); print the line the gallery's smoke tests look for and return the JSON's path."""
+def save_with_numbers(fig, path, numbers: dict, echo: Callable[[str], object] | None = print) -> Path:
+    """Save a gallery figure and its numbers.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, saved at ``path`` (:func:`save`; atomic write).
+    path : str or os.PathLike
+        The PNG's path; the numbers go beside it (:func:`numbers_path`, atomic write).
+    numbers : dict
+        JSON-serialisable numbers the figure shows.
+    echo : callable or None, optional
+        Receives the line ``wrote <png> and <json>`` (the gallery scripts' output, which their
+        smoke tests look for); ``None``: silent.
+
+    Returns
+    -------
+    pathlib.Path
+        The JSON's path.
+    """
     save(fig, path)
     out = numbers_path(path)
     write_text_atomic(out, json.dumps(numbers, indent=1) + "\n")
-    print(f"wrote {path} and {out}")
+    if echo is not None:
+        echo(f"wrote {path} and {out}")
     return out
 
 

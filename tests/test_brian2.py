@@ -197,3 +197,42 @@ def test_spiking_units_sample_the_boltzmann_law_for_any_psp_length(psp_steps):
 
     stat, bound, detail = stationary_law(_engine(units="spiking", psp_steps=psp_steps), replicas=64, steps=16_000)
     assert stat <= bound, detail
+
+
+def _mean_runs(P, on):
+    """Mean on-run and off-run lengths (steps) of a stationary Markov chain with transition
+    matrix ``P`` whose states ``on`` (bool mask) are the unit's on states."""
+    w, v = np.linalg.eig(P.T)
+    pi = np.real(v[:, np.argmin(abs(w - 1))])
+    pi /= pi.sum()
+    flux_on_to_off = sum(pi[i] * P[i, j] for i in np.flatnonzero(on) for j in np.flatnonzero(~on))
+    return pi[on].sum() / flux_on_to_off, pi[~on].sum() / flux_on_to_off
+
+
+@pytest.mark.parametrize("psp_steps,dt", [(2, 1.0), (5, 0.5), (20, 0.1)])
+def test_tau_n_mapping_equalises_mean_on_and_off_runs_at_zero_input(psp_steps, dt):
+    """``matching_tau_n``: a Glauber unit with that ``tau_n`` has the mean on and off runs of a
+    neural-sampling unit with ``psp_steps`` (exact discrete chains at ``u = 0``: refractory
+    countdown ``zeta`` in 0..tau, spike with probability ``1/(1 + tau)`` when ``zeta <= 1``);
+    ``tau_n -> tau / 2`` (``tau = psp_steps * dt``) as ``dt -> 0``."""
+    from neurocl.engines.brian2.model import glauber_dwell_steps, matching_tau_n, spiking_dwell_steps
+
+    tau = psp_steps
+    q = 1.0 / (1.0 + tau)
+    P = np.zeros((tau + 1, tau + 1))          # state zeta
+    for zeta in range(tau + 1):
+        if zeta <= 1:
+            P[zeta, tau] += q
+            P[zeta, 0] += 1 - q
+        else:
+            P[zeta, zeta - 1] = 1.0
+    on_run, off_run = _mean_runs(P, np.arange(tau + 1) >= 1)
+    assert on_run == pytest.approx(spiking_dwell_steps(psp_steps)) and off_run == pytest.approx(on_run)
+    tau_n = matching_tau_n(psp_steps, dt)
+    p = 1 - np.exp(-dt / tau_n)
+    G = np.array([[1 - p / 2, p / 2], [p / 2, 1 - p / 2]])   # Glauber at u = 0: resample w.p. p, on w.p. 1/2
+    g_on, g_off = _mean_runs(G, np.array([False, True]))
+    assert g_on == pytest.approx(on_run) and g_off == pytest.approx(on_run)
+    assert glauber_dwell_steps(tau_n, dt) == pytest.approx(on_run)
+    # dt / ln((k+1)/(k-1)) = (k dt / 2)(1 - 1/(3k^2) + O(k^-4)): within 1/(2k^2) of tau / 2
+    assert tau_n == pytest.approx(psp_steps * dt / 2, rel=1 / (2 * psp_steps ** 2))

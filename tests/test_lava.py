@@ -15,7 +15,7 @@ from neurocl.data import bars_and_stripes
 from neurocl.engines import Simulation, Task, get_engine
 from neurocl.engines.lava import deploy_hopfield, deploy_rbm, ideal_isd_update, learning_window, sample_kl
 from neurocl.engines.lava.fixed_point import (int_to_weight, isd_scaling, logistic_noise_table, shift_for_scale,
-                                              weight_to_int)
+                                              MAX_ACCUMULATOR_BITS, tag_carry_rules, weight_to_int)
 from neurocl.engines.lava.runtime import LavaRunError, LavaTimeoutError, run_isolated
 from neurocl.errors import ConfigError, UnsupportedFeatureError
 from neurocl.hardware import load_profile
@@ -27,6 +27,7 @@ from neurocl.plasticity import ISD, TwoPhase
 pytestmark = pytest.mark.lava
 
 LOIHI2 = load_profile("loihi2")
+LOIHI2_TAG = load_profile("loihi2_tag")
 
 
 def _trained_bas3(steps=400, lr=3.0, seed=0):
@@ -69,6 +70,14 @@ def test_isd_scaling_represents_eta_and_b_or_says_why():
         isd_scaling(2e-5, 1.0, 0.5, 8.0)      # below one accumulator unit per update
     with pytest.raises(ConfigError, match="phases.b"):
         isd_scaling(2e-3, 1.0, 0.02, 8.0)
+    # with a 4-bit tag the products count in 1/16 weight steps: eta 1e-3 is 1.03 tag units per
+    # coincidence (0.064 weight steps), and a rate 16 times below the weight's floor is representable
+    sc = isd_scaling(1e-3, 1.0, 0.5, 8.0, accumulator_bits=4)
+    assert sc.accumulator_bits == 4 and abs(sc.eta - 1e-3) / 1e-3 < 0.01
+    assert abs(sc.step - 1e-3 / 0.5 * 256 / 8.0) < 0.01 * sc.step and set(sc.rules) == {"dw", "dd", "dt"}
+    assert isd_scaling(3e-5, 1.0, 0.5, 8.0, accumulator_bits=4).accumulator_bits == 4
+    with pytest.raises(ConfigError, match="learning_rate"):
+        isd_scaling(3e-5, 1.0, 0.5, 8.0)
 
 
 def test_sample_kl_is_zero_for_the_data_distribution():
@@ -171,6 +180,95 @@ def test_deploy_run_deploys_a_saved_rbm_run_by_circuit_kind(tmp_path, monkeypatc
     monkeypatch.delitem(deploy.DEPLOYERS, "rbm")
     with pytest.raises(UnsupportedFeatureError, match="deployment of circuit 'rbm'"):
         deploy.deploy_run(tmp_path / "bas3", "lava", "fixed_pt", "isd", sweeps=300, timeout=120)
+
+
+# ----------------------------------------------------------------------------- the tag accumulator
+def _apply_rule(rule_str, target, t, d):
+    """One application of a learning-rule string by Lava's own fixed-point applier (the code
+    its ``fixed_pt`` learning models run) to synapses with tags ``t`` and delays ``d``, every
+    dependency on and traces 0: the new value of ``target`` (``"tag_2"``, ``"weights"``, ...)."""
+    from lava.magma.core.learning.constants import W_ACCUMULATOR_S, W_SYN_VAR_S
+    from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
+    from lava.magma.core.learning.learning_rule_applier import LearningRuleApplierBitApprox
+
+    key = {"weights": "dw", "tag_2": "dd", "tag_1": "dt"}[target]
+    rule = Loihi3FLearningRule(**{key: rule_str}, t_epoch=1)
+    ps = getattr(rule, f"_{key}")
+    t, d = np.asarray(t, np.int32)[None, :], np.asarray(d, np.int32)[None, :]
+    zero = np.zeros(t.shape, np.int32)
+    args = {"shape": t.shape, "x0": np.ones(t.shape, np.int32), "y0": np.ones(t.shape, np.int32), "u": 1,
+            "weights": zero, "tag_1": t, "tag_2": d}
+    args.update({f"{tr}_{dep}": zero for tr in ("x1", "x2", "y1", "y2", "y3") for dep in ("x0", "y0", "u")})
+    shift = W_ACCUMULATOR_S - W_SYN_VAR_S[target]
+    start = {"weights": zero, "tag_1": t, "tag_2": d}[target] << shift
+    acc = LearningRuleApplierBitApprox(ps).apply(start, **args)
+    assert np.all(acc % 2**shift == 0)              # whole units of the target: nothing left to round
+    return (acc >> shift)[0]
+
+
+@pytest.mark.parametrize("m", [1, 4, 7])
+def test_tag_carry_rules_carry_whole_steps_past_half_a_step(m):
+    """Lava's fixed-point applier on the carry rules, over the tag's whole 9-bit range: the
+    register ``d`` encodes ``t > K``, ``|t| <= K``, ``t < -K`` (``K = 2^(m-1)``) and the carry read
+    from it is exactly ``[t > K] - [t < -K]`` weight steps, with ``2^m`` times it leaving the tag
+    (a carry read as ``(sgn(t - K) + sgn(t + K)) / 2`` would be half a step at ``t = K``)."""
+    r, K = tag_carry_rules(m), 2 ** (m - 1)
+    t = np.arange(-257, 256)
+    d = _apply_rule(r["dd"], "tag_2", t, np.zeros_like(t))
+    assert d.min() >= 0                                  # Lava saturates negative delays at 0
+    want = (t > K).astype(int) - (t < -K).astype(int)
+    assert np.array_equal(_apply_rule(r["dw"], "weights", t, d), want)
+    assert np.array_equal(_apply_rule(r["dt_carry"], "tag_1", np.zeros_like(t), d), -(2**m) * want)
+    for bad in (0, MAX_ACCUMULATOR_BITS + 1):
+        with pytest.raises(ConfigError, match="accumulator_bits"):
+            tag_carry_rules(bad)
+
+
+def _tag_job(n_sweeps, accumulator_bits):
+    """Forward and backward copies' weights and tags after ``n_sweeps`` of on-chip ISD with a
+    tag accumulator, with the recorded samples (for the ideal replay)."""
+    from neurocl.engines.lava.rbm import build_rbm, dense_weights, read_params
+    from neurocl.engines.lava.runtime import run_steps
+
+    rng = np.random.default_rng(0)
+    R, nv, nh = 2, 9, 16
+    W = rng.normal(0, 0.5, (R, nv, nh))
+    net = build_rbm(W, np.zeros((R, nv)), np.zeros((R, nh)), tag="fixed_pt", weight_scale=8.0, seed=0,
+                    patterns=bars_and_stripes(3), phases=StochasticPhases(0.5, Exponential(2.0)),
+                    learning={"eta": 2**-10, "dt": 1.0, "b": 0.5}, record=2 * n_sweeps,
+                    accumulator_bits=accumulator_bits)
+    try:
+        p0 = read_params(net, "fixed_pt", 8.0)
+        run_steps(net["vis"], 2 * n_sweeps, "fixed_pt")
+        p1 = read_params(net, "fixed_pt", 8.0)
+        out = {"W0": p0["W"], "W1": p1["W"], "tag0": p0["tag"], "tag1": p1["tag"],
+               "fwd": [dense_weights(net["fwd"], v) for v in ("weights", "tag_1")],
+               "bwd": [dense_weights(net["bwd"], v) for v in ("weights", "tag_1")],
+               "v": np.asarray(net["vis"].history.get())[:n_sweeps].reshape(n_sweeps, R, nv),
+               "h": np.asarray(net["hid"].history.get())[:n_sweeps].reshape(n_sweeps, R, nh),
+               "z": np.asarray(net["phase"].history.get())[:2 * n_sweeps].reshape(2 * n_sweeps, R)}
+    finally:
+        net["vis"].stop()
+    return out, net["scaling"]
+
+
+def test_tag_accumulator_is_exact_error_feedback_on_the_emulator():
+    """On-chip ISD with a 4-bit tag (``eta = 2^-10 /ms``: one coincidence is exactly one tag unit,
+    so nothing is rounded): ``16 w + t`` changes by exactly the ideal ISD update of the recorded
+    samples (no rounding error reaches the weights), the tag stays within ``K + 1 = 9`` units
+    (no double carry), the weights move, and the two learning copies stay exact transposes."""
+    m, n = 4, 150
+    out, sc = run_isolated(_tag_job, n, m, timeout=300)
+    assert sc.accumulator_bits == m and sc.Y * sc.P * 2**sc.exp == 128        # one tag unit per coincidence
+    q = 8.0 / 256
+    win = {"v": out["v"], "h": out["h"], "z": out["z"], "sweeps": n, "inc": (q / 2**m, -q / 2**m)}
+    ideal = ideal_isd_update(win)[0] / (q / 2**m)                            # tag units, integers
+    got = 2**m * np.round((out["W1"] - out["W0"]) / q) + (out["tag1"] - out["tag0"])
+    assert np.abs(ideal).max() >= 10 and np.array_equal(got, ideal)
+    assert np.abs(out["tag1"]).max() <= 2 ** (m - 1) + 1
+    assert np.abs(np.round((out["W1"] - out["W0"]) / q)).sum() > 20
+    for f, b in zip(out["fwd"], out["bwd"]):
+        assert np.array_equal(b, f.T)
 
 
 # ----------------------------------------------------------------------------- on-chip learning
@@ -303,6 +401,21 @@ def test_lava_engine_learns_and_reports_unsupported_features():
         eng.run(RBM(9, 16), ISD(2e-5), phases, task, Simulation(1.0, 10.0), profile=LOIHI2)
 
 
+def test_engine_runs_the_tag_accumulator_profile_on_the_weight_grid():
+    """``profile = "loihi2_tag"``: the engine learns through the tag (the weights move, in whole
+    steps of the loihi2 grid ``8/256``), where the same short run without the tag would need
+    updates of 1/16 step to be rounded into the weight."""
+    data = bars_and_stripes(3)
+    rbm = RBM(9, 16)
+    tr = get_engine("lava", tag="fixed_pt").run(rbm, ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), _kl_task(data),
+                                                Simulation(dt=1.0, duration=300.0, replicas=2, checkpoints=1, seed=0),
+                                                profile=LOIHI2_TAG)
+    W, W0 = tr.params["W"], rbm.init_params(np.random.default_rng([0, 0]), 2)["W"]
+    steps = W / (8.0 / 256)
+    assert np.allclose(steps, np.round(steps), atol=1e-9) and np.isfinite(tr.metrics["kl_nats"]).all()
+    assert np.abs(np.round(steps) - np.round(W0 / (8.0 / 256))).sum() > 10
+
+
 @pytest.fixture
 def no_lava_run(monkeypatch):
     """Fail the test if anything reaches a Lava run."""
@@ -320,6 +433,7 @@ def no_lava_run(monkeypatch):
                                            ({"shared_rounding": False}, "shared_rounding"),
                                            ({"t_epoch": 4}, "t_epoch"),
                                            ({"weight_scale": 6.0}, "weight_scale"),
+                                           ({"accumulator_bits": 8}, "accumulator_bits"),
                                            ({"update": "soft_bounds"}, "update")])
 def test_fixed_pt_refuses_profile_fields_it_does_not_implement(no_lava_run, change, field):
     """fixed_pt checks the profile's fields against Lava's learning grid (not its name), before
@@ -333,7 +447,8 @@ def test_fixed_pt_refuses_profile_fields_it_does_not_implement(no_lava_run, chan
     with pytest.raises(UnsupportedFeatureError, match=field):     # also when the run is only checked
         eng.check(RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), prof)
     # the same grid under another name, another power-of-two scale and dw_min = 0 are accepted
-    for ok in (dataclasses.replace(LOIHI2, name="my_chip"), dataclasses.replace(LOIHI2, weight_scale=4.0, dw_min=0.0)):
+    for ok in (dataclasses.replace(LOIHI2, name="my_chip"), dataclasses.replace(LOIHI2, weight_scale=4.0, dw_min=0.0),
+               LOIHI2_TAG, dataclasses.replace(LOIHI2, accumulator_bits=7)):
         eng.check(RBM(9, 16), ISD(2e-3), StochasticPhases(0.5, Exponential(1.0)), ok)
 
 

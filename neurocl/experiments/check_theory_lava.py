@@ -71,9 +71,24 @@ def update_moments(errors: np.ndarray, scale: float):
     return flat.mean(0), np.cov(flat.T)
 
 
+def accumulated_profile(profile):
+    """The profile whose weights are a tag-accumulator profile's *accumulated* value (weight plus
+    tag): its fine grid ``dw_min / 2^m`` with ``m`` more weight bits and no accumulator (the
+    rounding error of the accumulated value is the fine grid's; the carries are exact)."""
+    m = profile.accumulator_bits
+    if not m:
+        return profile
+    import dataclasses
+
+    return dataclasses.replace(profile, accumulator_bits=0, dw_min=profile.dw_min / 2**m,
+                               weight_bits=profile.weight_bits + m)
+
+
 def replay_profile(profile, W0: np.ndarray, steps: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
     """Final weights (network units, ``(draws,) + W0.shape``) when the profile's devices apply
-    the per-step ideal updates ``steps`` (``(K,) + W0.shape``) one by one from ``W0``."""
+    the per-step ideal updates ``steps`` (``(K,) + W0.shape``) one by one from ``W0`` (for a
+    tag-accumulator profile: the accumulated value, :func:`accumulated_profile`)."""
+    profile = accumulated_profile(profile)
     ws = profile.weight_scale
     dev = draw_device_params(profile, W0.shape, rng)
     out = np.empty((draws,) + W0.shape)
@@ -103,7 +118,10 @@ def check_theory_lava(config, profile, *, n_states: int = 4, replicas: int = 8, 
     number at every step (as on the chip), so the standard errors are computed over windows.
     ``eta`` (ms^-1) and ``dt`` (ms per Gibbs sweep) are the on-chip learning rate and sweep
     time (the circuit's own rate may be below what 8-bit learning can represent);
-    ``profile`` is the hardware profile whose prediction is checked (``loihi2``).
+    ``profile`` is the hardware profile whose prediction is checked (``loihi2``).  With a
+    tag accumulator (``profile.accumulator_bits > 0``, e.g. ``loihi2_tag``) the weights compared
+    are the accumulated ones (weight plus the tag not yet carried): their error is the rounding
+    of the fine grid; the weights the network reads lag them by at most ``2^(m-1) + 1`` tag units.
     """
     from neurocl.experiments.check_theory import check_arguments, trajectory_states
 
@@ -124,13 +142,15 @@ def check_theory_lava(config, profile, *, n_states: int = 4, replicas: int = 8, 
     rows = []
     for i, st in enumerate(states):
         W = np.broadcast_to(st["W"], (replicas, nv, nh)).copy()
+        m = profile.accumulator_bits if tag == "fixed_pt" else 0
         win = learning_window(W, st["a"], st["c"], data, spec.phases, eta=eta, dt=dt, sweeps=sweeps,
                               windows=windows + 1, tag=tag, weight_scale=profile.weight_scale, seed=seed + i,
-                              timeout=timeout)
+                              timeout=timeout, accumulator_bits=m)
         steps = ideal_isd_steps(win)
         steps = steps.reshape((windows + 1, sweeps) + steps.shape[1:])[1:]        # (M, K, R, nv, nh)
         u = steps.sum(1)
-        W0, W1 = win["W"][1:-1], win["W"][2:]
+        Wacc = win["W"] + (win["tag"] * profile.weight_scale / 256 / 2**m if m else 0.0)   # weight + tag
+        W0, W1 = Wacc[1:-1], Wacc[2:]
         a1, c1 = win["a"][2:], win["c"][2:]
         scale = win["eta_dt"] * sweeps                                           # eta dt K, representable eta
         e_lava = W1 - W0 - u                                                     # (M, R, nv, nh)

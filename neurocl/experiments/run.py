@@ -29,9 +29,9 @@ import csv
 import dataclasses
 import hashlib
 import io
-import sys
 import time
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +67,9 @@ def config_hash(text: str) -> str:
 
 
 def _warn(message: str) -> None:
-    print(f"neurocl: warning: {message}", file=sys.stderr)
+    """A ``UserWarning`` for the caller of the public function (the CLI shows it as one line
+    ``neurocl: warning: ...`` on stderr)."""
+    warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _read_text(path, what: str = "file") -> str:
@@ -559,7 +561,8 @@ def summarise(config, out, curves: dict, params_by_label: dict, echo=print, refe
 
 
 def check_complete(out, echo_warning=_warn) -> bool:
-    """Warn (``neurocl: warning: ...`` on stderr) if ``out`` holds a partial run; ``True`` if complete."""
+    """Warn (``UserWarning``; the CLI prints ``neurocl: warning: ...``) if ``out`` holds a partial run;
+    ``True`` if complete."""
     out = Path(out)
     done = read_done(out)
     if done is None:

@@ -32,7 +32,11 @@ class Brian2Options:
     units : {"glauber", "spiking"}
         Stochastic binary units, or neural-sampling spiking units (RBMs only).
     psp_steps : int
-        Spiking units: refractory period and rectangular PSP length in integration steps.
+        Spiking units: refractory period and rectangular PSP length in integration steps
+        (``tau = psp_steps * dt``).  Such units switch on and off as often as Glauber units
+        with ``tau_n = dt / ln((psp_steps + 1) / (psp_steps - 1))`` (about ``tau / 2``; equal
+        mean on and off runs at zero net input, :func:`model.matching_tau_n`); the circuit's
+        ``tau_n`` itself is not read by spiking units.
     target : {"numpy", "cython"}
         Brian2 code generation target.
     record : float

@@ -27,7 +27,7 @@ from neurocl.errors import UnsupportedFeatureError
 from neurocl.phases import LAWS, PHASES
 
 __all__ = ["phase_process_code", "phase_length_code", "glauber_update_code", "spiking_update_code",
-           "plasticity_code", "device_constants", "PROFILE_FIELDS", "LENGTH_CODE", "PHASE_SIGN_CODE",
+           "spiking_dwell_steps", "glauber_dwell_steps", "matching_tau_n", "plasticity_code", "device_constants", "PROFILE_FIELDS", "LENGTH_CODE", "PHASE_SIGN_CODE",
            "MAX_GAMMA_SHAPE", "PHASE_EQUATIONS", "UNIT_EQUATIONS", "SPIKING_EQUATIONS", "DEVICE_EQUATIONS"]
 
 ENGINE = "brian2"
@@ -211,7 +211,9 @@ def spiking_update_code(psp_steps: int, clamp: bool, learn_bias: str | None, mea
     Boltzmann law for any ``tau`` when conditionally independent units update together:
     each unit's transition leaves ``p(zeta) = p(s) prod_{k: s_k = 1} 1/tau`` invariant
     (Buesing et al. 2011, Theorem 1, discrete time), and units of one block do not see each
-    other, so their simultaneous update is their sequential one.
+    other, so their simultaneous update is their sequential one.  Speed: at zero net input a
+    unit's on and off runs last ``tau + 1`` steps on average, those of a Glauber unit with
+    ``tau_n = dt / ln((tau + 1) / (tau - 1))`` (about ``tau dt / 2``; :func:`matching_tau_n`).
 
     Both keyword-only parameters exist to build the *wrong* samplers the conformance suite
     must reject (``tests/conformance/test_broken_engine.py``); the engine never sets them.
@@ -246,6 +248,47 @@ def spiking_update_code(psp_steps: int, clamp: bool, learn_bias: str | None, mea
     if learn_bias:
         lines.append(f"bias += eta_dt*wphase*{learn_bias}")
     return "\n".join(lines)
+
+
+def spiking_dwell_steps(psp_steps: int) -> float:
+    """Mean length (steps) of an on run, and of an off run, of a neural-sampling unit at zero
+    net input (:func:`spiking_update_code`): ``psp_steps + 1``.
+
+    A unit that may spike (``zeta <= 1``) spikes with probability ``q = 1/(1 + tau)``
+    (``tau = psp_steps``, ``u = 0``); a spike keeps it on for ``tau`` steps, and a spike in
+    the last on step extends the run by ``tau`` more: on runs last ``tau / (1 - q)``, off runs
+    ``1 / q`` steps, both ``tau + 1``.
+    """
+    tau = int(psp_steps)
+    q = 1.0 / (1.0 + tau)
+    return tau / (1.0 - q)
+
+
+def glauber_dwell_steps(tau_n: float, dt: float) -> float:
+    """Mean length (steps) of an on run, and of an off run, of a Glauber unit at zero net input
+    (:func:`glauber_update_code`): it leaves its state with probability ``p / 2`` per step,
+    ``p = 1 - exp(-dt / tau_n)``, so runs last ``2 / p`` steps (``2 tau_n / dt`` as dt -> 0)."""
+    return 2.0 / (1.0 - math.exp(-dt / tau_n))
+
+
+def matching_tau_n(psp_steps: int, dt: float) -> float:
+    """The Glauber ``tau_n`` (ms) whose units switch as often as neural-sampling units with
+    refractory period = PSP length ``tau = psp_steps * dt`` (ms), at zero net input.
+
+    Equal mean on and off runs (:func:`spiking_dwell_steps` = :func:`glauber_dwell_steps`):
+    ``tau_n = dt / ln((psp_steps + 1) / (psp_steps - 1))``, which tends to ``tau / 2`` as
+    ``dt -> 0`` (continuous-time neural sampling, Buesing et al. 2011: on for ``tau``, off for an
+    exponential time of mean ``tau``; continuous-time Glauber: on and off for exponential times
+    of mean ``2 tau_n``).  Example: ``psp_steps = 2``, ``dt = 1 ms`` -> ``tau_n = 0.91 ms``.
+    Away from zero input the two differ (continuous time, Glauber: on runs of mean
+    ``tau_n (1 + e^u)``; spiking: ``tau`` whatever ``u``), so this maps speeds, not dynamics; the stationary law is
+    the same Boltzmann law for any ``tau`` and ``tau_n``.  ``psp_steps = 1`` (Gibbs sampling)
+    matches no finite ``tau_n`` (Glauber with ``dt / tau_n -> inf``).
+    """
+    k = int(psp_steps)
+    if k < 2:
+        raise ValueError(f"psp_steps = {k}: a one-step PSP is Gibbs sampling (tau_n -> 0); need psp_steps >= 2")
+    return dt / math.log((k + 1) / (k - 1))
 
 
 def device_constants(profile) -> dict:

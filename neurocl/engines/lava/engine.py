@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocl.engines.lava.deploy import TAGS
-from neurocl.engines.lava.fixed_point import WEIGHT_LEVELS
+from neurocl.engines.lava.fixed_point import MAX_ACCUMULATOR_BITS, WEIGHT_LEVELS
 from neurocl.engines.lava.learning import learn_job
 from neurocl.engines.loop import RunLoop
 from neurocl.engines.registry import Engine, register
@@ -28,7 +28,11 @@ __all__ = ["LavaEngine", "LavaOptions", "FIXED_PT_GRID"]
 #: (``[-256, 255]``: one integer step is ``weight_scale / 256`` network units) and rounds
 #: updates stochastically with one random number per time step shared by all synapses, every
 #: step.  ``dw_min`` may be 0 (updates as continuous values rounded onto the grid) or the
-#: grid step; ``weight_scale`` is free (a power of two, the shared weight exponent).
+#: grid step; ``weight_scale`` is free (a power of two, the shared weight exponent);
+#: ``accumulator_bits`` is 0 (updates rounded into the weight) or ``1 ..``
+#: :data:`~neurocl.engines.lava.fixed_point.MAX_ACCUMULATOR_BITS` (the synaptic tag as an
+#: error-feedback accumulator below the weight, :func:`~neurocl.engines.lava.fixed_point.tag_carry_rules`;
+#: needs ``dw_min`` = the grid step).
 FIXED_PT_GRID = {
     "w_min": -1.0,
     "w_max": 1.0,
@@ -77,7 +81,7 @@ class LavaEngine(Engine):
     Options = LavaOptions
     phase_kinds = frozenset({"stochastic"})
     #: every profile field some tag implements (an instance holds its tag's: ``floating_pt`` none)
-    profile_fields = frozenset(FIXED_PT_GRID) | {"dw_min", "weight_scale"}
+    profile_fields = frozenset(FIXED_PT_GRID) | {"dw_min", "weight_scale", "accumulator_bits"}
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -101,7 +105,7 @@ class LavaEngine(Engine):
     def check_profile(self, profile, circuit=None) -> None:
         """Allow-list of the fields (none for ``floating_pt``), then ``fixed_pt``'s grid: the
         values of :data:`FIXED_PT_GRID`, ``dw_min`` 0 or the grid step, ``weight_scale`` a
-        power of two."""
+        power of two, ``accumulator_bits`` in ``[0, MAX_ACCUMULATOR_BITS]``."""
         try:
             super().check_profile(profile, circuit)
         except UnsupportedFeatureError as exc:
@@ -122,6 +126,9 @@ class LavaEngine(Engine):
             refuse("dw_min", f"0 or the grid step (w_max - w_min) / 2^weight_bits = {step!r}")
         if not _power_of_two(profile.weight_scale):
             refuse("weight_scale", "a power of two (the shared weight exponent)")
+        if not 0 <= profile.accumulator_bits <= MAX_ACCUMULATOR_BITS:
+            refuse("accumulator_bits", f"0 (none) or 1 .. {MAX_ACCUMULATOR_BITS} (the 9-bit synaptic tag as an "
+                                       "error-feedback accumulator)")
 
 
 @LavaEngine.runner(circuits=("rbm",), rules=("isd",))
@@ -134,10 +141,10 @@ def run_isd(engine, circuit, rule, phases, task, sim, *, params=None, progress=F
     from neurocl.engines.lava.runtime import run_isolated
 
     opt = engine.options
-    weight_scale = None
+    weight_scale, acc_bits = None, 0
     if opt.tag == "fixed_pt":
-        weight_scale = profile.weight_scale
-        isd_scaling(rule.learning_rate, sim.dt, phases.b, weight_scale)   # ConfigError if not representable
+        weight_scale, acc_bits = profile.weight_scale, int(profile.accumulator_bits)
+        isd_scaling(rule.learning_rate, sim.dt, phases.b, weight_scale, accumulator_bits=acc_bits)  # ConfigError
     data = np.asarray(task.clamp)
     if data.ndim != 2 or data.shape[1] != circuit.n_visible or not np.isin(data, (0, 1)).all():
         raise ConfigError(f"task.clamp: expected binary patterns of shape (N, {circuit.n_visible})")
@@ -152,7 +159,7 @@ def run_isd(engine, circuit, rule, phases, task, sim, *, params=None, progress=F
         snaps, scaling, _ = run_isolated(learn_job, p0, data.astype(np.int32), phases, task.presentation,
                                          rule.learning_rate, sim.dt, opt.tag, weight_scale, sim.seed, inc, 0,
                                          timeout=opt.timeout + per_ms * sim.n_steps, what=what,
-                                         on_progress=loop.advanced)
+                                         on_progress=loop.advanced, accumulator_bits=acc_bits)
         for k, snap in zip(steps, snaps):
             for name in ("W", "a", "c"):
                 loop.params[name][:] = snap[name]

@@ -29,7 +29,8 @@ import numpy as np
 from neurocl.errors import ConfigError
 
 __all__ = ["WEIGHT_LEVELS", "FIELD_BITS", "RANDOM_BITS", "weight_to_int", "int_to_weight",
-           "logistic_noise_table", "IsdScaling", "isd_scaling", "shift_for_scale"]
+           "logistic_noise_table", "IsdScaling", "isd_scaling", "shift_for_scale", "tag_carry_rules",
+           "MAX_ACCUMULATOR_BITS"]
 
 WEIGHT_LEVELS = 256        # integer weight units per weight_scale (mixed sign: [-256, 254])
 W_INT_MIN, W_INT_MAX = -256, 254
@@ -86,6 +87,11 @@ class IsdScaling:
     accumulator units (1/128 of an integer weight), so a coincidence changes the weight by
     ``Y P 2^e / 128`` integer steps in positive phases and ``-Y N 2^e / 128`` in negative ones:
     the importance weights ``1/b``, ``-1/(1-b)`` are ``P : N = (1 - b) : b``.
+
+    With ``accumulator_bits = m > 0`` the same products go, in units of ``2^-m`` integer
+    weights, into the synaptic tag ``t`` (``dt`` rule) instead of the weight, and whole integer
+    steps are carried from the tag to the weight by :func:`tag_carry_rules` (error feedback:
+    ``2^m w + t`` is the exact running sum of the tag's updates).
     """
 
     Y: int
@@ -94,17 +100,82 @@ class IsdScaling:
     exp: int
     eta: float         # effective learning rate (ms^-1)
     b: float           # effective phase probability P / (P + N)
+    accumulator_bits: int = 0
+
+    @property
+    def isd_products(self) -> str:
+        """The ISD products (``x0 y1 y2`` and ``x0 y1 y3`` terms) in units of the target variable
+        (the weight, or the tag when ``accumulator_bits > 0``)."""
+        e = self.exp - 7   # Lava's scaling exponent counts in target integers; 2^-7 = one accumulator unit
+        return f"2^{e} * x0 * y1 * y2 - 2^{e} * x0 * y1 * y3"
 
     @property
     def rule(self) -> str:
-        """The learning-rule string for ``Loihi3FLearningRule(dw=...)``."""
-        e = self.exp - 7   # Lava's scaling exponent counts in integer weights; 2^-7 = one accumulator unit
-        return f"2^{e} * x0 * y1 * y2 - 2^{e} * x0 * y1 * y3"
+        """The ``dw`` learning-rule string for ``Loihi3FLearningRule(dw=...)``."""
+        if self.accumulator_bits:
+            return tag_carry_rules(self.accumulator_bits)["dw"]
+        return self.isd_products
+
+    @property
+    def rules(self) -> dict:
+        """Keyword arguments ``dw`` (and ``dt``, ``dd`` with a tag accumulator) of
+        ``Loihi3FLearningRule``."""
+        if not self.accumulator_bits:
+            return {"dw": self.isd_products}
+        r = tag_carry_rules(self.accumulator_bits)
+        return {"dw": r["dw"], "dd": r["dd"], "dt": f"{self.isd_products} {r['dt_carry']}"}
+
+    @property
+    def step(self) -> float:
+        """Mean change per coincidence in a positive phase, in integer weights
+        (``Y P 2^exp / 128 / 2^m``)."""
+        return self.Y * self.P * 2.0**self.exp / ACCUMULATOR_PER_WEIGHT / 2**self.accumulator_bits
 
 
-def isd_scaling(eta: float, dt: float, b: float, weight_scale: float, max_ratio: int = 15) -> IsdScaling:
+#: largest tag accumulator: the 9-bit signed tag must hold ``2^(m-1) + 2`` fine steps of update
+MAX_ACCUMULATOR_BITS = 7
+
+
+def tag_carry_rules(m: int) -> dict:
+    """Learning-rule strings that make Loihi's synaptic tag ``t`` an ``m``-bit error-feedback
+    accumulator below the weight, with the delay variable ``d`` as a carry register.
+
+    One integer weight is ``2^m`` tag units; ``K = 2^(m-1)``.  Lava's rule language has no
+    comparison, only ``sgn(var + const)`` factors, and ``sgn`` is 0 *at* the threshold, so a
+    carry decision ``[t > K] - [t < -K]`` from single ``sgn`` terms would carry half a step at
+    ``t = K``.  Instead, on the steps the post-synaptic neurons mark with ``y0`` (the odd,
+    learning steps), ``d`` is overwritten with
+
+        ``D(t) = 4 + sgn(t - K) + sgn(t - K - 1) + sgn(t + K) + sgn(t + K + 1)``
+
+    which is 7 or 8 for ``t > K``, 3, 4 or 5 for ``|t| <= K`` and 0 or 1 for ``t < -K``
+    (``d`` is kept non-negative: Lava saturates negative delays at 0); on the other (even)
+    steps the ``u1`` dependency carries ``c = (sgn(d - 6) + sgn(d - 2)) / 2`` (never a half:
+    ``d`` is never 2 or 6) into the weight and removes ``2^m c`` from the tag.  The carry
+    decision therefore always sees the tag after the previous carry (no double carry), every
+    product is a whole number of the target's integer units (no rounding), and
+    ``2^m w + t`` changes exactly by the ISD products added to ``t`` (invariant; the weight
+    lags that sum by ``|t| <= K + 2`` tag units).
+
+    Returns ``{"dw", "dd", "dt_carry"}`` (``dt_carry``: the carry terms appended to the ISD
+    products of the ``dt`` rule).
+    """
+    m = int(m)
+    if not 1 <= m <= MAX_ACCUMULATOR_BITS:
+        raise ConfigError(f"accumulator_bits = {m} must be in [1, {MAX_ACCUMULATOR_BITS}] for Lava's 9-bit tag")
+    K = 2 ** (m - 1)
+    dd = (f"-y0 * d + y0 * sgn(t - {K}) + y0 * sgn(t - {K + 1}) + y0 * sgn(t + {K}) + y0 * sgn(t + {K + 1})"
+          " + 4 * y0")
+    dw = "2^-1 * u1 * sgn(d - 6) + 2^-1 * u1 * sgn(d - 2)"
+    dt = f"- 2^{m - 1} * u1 * sgn(d - 6) - 2^{m - 1} * u1 * sgn(d - 2)"
+    return {"dw": dw, "dd": dd, "dt_carry": dt}
+
+
+def isd_scaling(eta: float, dt: float, b: float, weight_scale: float, max_ratio: int = 15,
+                accumulator_bits: int = 0) -> IsdScaling:
     """The :class:`IsdScaling` closest to ISD with learning rate ``eta`` (ms^-1), step ``dt`` (ms)
-    and positive-phase probability ``b``.
+    and positive-phase probability ``b``; with ``accumulator_bits = m`` the products are in
+    units of the tag, ``2^-m`` integer weights (:func:`tag_carry_rules`).
 
     The ideal per-coincidence change is ``eta dt / b`` network units in positive phases
     (Williams et al. 2023, Eq. 6: importance weight ``1/b``), i.e. ``eta dt / b * 256 /
@@ -125,15 +196,19 @@ def isd_scaling(eta: float, dt: float, b: float, weight_scale: float, max_ratio:
                           f"{max_ratio}; use b in [{1 / (1 + max_ratio):.3f}, {max_ratio / (1 + max_ratio):.3f}]")
     _, P, N = best
     b_eff = N / (P + N)
-    target = eta * dt / b_eff * WEIGHT_LEVELS / weight_scale * ACCUMULATOR_PER_WEIGHT / P  # = Y * 2^e
+    m = int(accumulator_bits)
+    if m:
+        tag_carry_rules(m)                             # ConfigError if out of range
+    unit = WEIGHT_LEVELS / weight_scale * ACCUMULATOR_PER_WEIGHT * 2**m     # accumulator units per network unit
+    target = eta * dt / b_eff * unit / P            # = Y * 2^e
     if target <= 0:
         raise ConfigError(f"learning_rate = {eta!r} must be > 0")
     exp = max(0, int(np.floor(np.log2(target / 127)) + 1)) if target > 127 else 0
     Y = int(round(target / 2**exp))
     if Y < 1 or Y > 127 or abs(Y * 2**exp - target) > 0.1 * target:
-        lo = 1 / (WEIGHT_LEVELS / weight_scale * ACCUMULATOR_PER_WEIGHT) * b_eff * P / dt
+        lo = 1 / unit * b_eff * P / dt
         raise ConfigError(f"learning_rate = {eta!r} ms^-1 is not representable on Lava's learning engine "
                           f"within 10 % (with dt = {dt} ms, b = {b}: use >= {0.95 * lo:.3g} ms^-1, in steps "
                           f"of {lo:.3g})")
-    eta_eff = Y * 2**exp * P * b_eff / (dt * WEIGHT_LEVELS / weight_scale * ACCUMULATOR_PER_WEIGHT)
-    return IsdScaling(Y, P, N, exp, eta_eff, b_eff)
+    eta_eff = Y * 2**exp * P * b_eff / (dt * unit)
+    return IsdScaling(Y, P, N, exp, eta_eff, b_eff, m)

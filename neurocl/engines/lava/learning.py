@@ -22,18 +22,19 @@ CHUNK = 500
 
 
 def learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, seed, steps_list, record,
-              report=None):
+              report=None, accumulator_bits=0):
     """Child-process job of the engine: ``sum(steps_list)`` sweeps of on-chip ISD from ``params``;
     the parameters after each ``steps_list`` entry (network units), the ISD scaling, the
     recorded history (``record`` Lava steps, or ``None``).  ``report(k)`` after every ``k``
-    sweeps (the progress bar)."""
+    sweeps (the progress bar).  ``accumulator_bits``: the synaptic-tag accumulator
+    (:func:`~neurocl.engines.lava.fixed_point.tag_carry_rules`; 0: none)."""
     from neurocl.engines.lava.rbm import build_rbm, read_params
     from neurocl.engines.lava.runtime import run_steps
 
     W, a, c = params["W"], params["a"], params["c"]
     net = build_rbm(W, a, c, tag=tag, weight_scale=weight_scale, seed=seed, patterns=data, phases=phases,
                     step_ms=dt, presentation=presentation, learning={"eta": eta, "dt": dt, "b": phases.b},
-                    record=record)
+                    record=record, accumulator_bits=accumulator_bits)
     out = []
     try:
         for n in steps_list:
@@ -52,7 +53,7 @@ def learn_job(params, data, phases, presentation, eta, dt, tag, weight_scale, se
         net["vis"].stop()
 
 
-def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps, windows):
+def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps, windows, accumulator_bits=0):
     from neurocl.engines.lava.fixed_point import int_to_weight
     from neurocl.engines.lava.rbm import build_rbm, read_params
     from neurocl.engines.lava.runtime import run_steps
@@ -60,7 +61,8 @@ def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps,
     R, nv, nh = W.shape
     steps = 2 * sweeps
     net = build_rbm(W, a, c, tag=tag, weight_scale=weight_scale, seed=seed, patterns=data, phases=phases,
-                    step_ms=dt, learning={"eta": eta, "dt": dt, "b": phases.b}, record=steps * windows)
+                    step_ms=dt, learning={"eta": eta, "dt": dt, "b": phases.b}, record=steps * windows,
+                    accumulator_bits=accumulator_bits)
 
     try:
         snaps = [read_params(net, tag, weight_scale)]
@@ -68,7 +70,7 @@ def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps,
             run_steps(net["vis"], steps, tag)
             snaps.append(read_params(net, tag, weight_scale))
         n = sweeps * windows
-        out = {k: np.stack([s[k] for s in snaps]) for k in ("W", "a", "c")}
+        out = {k: np.stack([s[k] for s in snaps]) for k in ("W", "a", "c") + (("tag",) if accumulator_bits else ())}
         out.update({"sweeps": sweeps,
                     "v": np.asarray(net["vis"].history.get())[:n].reshape(n, R, nv),
                     "h": np.asarray(net["hid"].history.get())[:n].reshape(n, R, nh),
@@ -80,7 +82,7 @@ def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps,
         out["inc"], out["eta_dt"] = (eta * dt / phases.b, -eta * dt / (1 - phases.b)), eta * dt
     else:
         q = int_to_weight(1, weight_scale)
-        out["inc"] = (sc.Y * sc.P * 2.0**sc.exp / 128 * q, -sc.Y * sc.N * 2.0**sc.exp / 128 * q)
+        out["inc"] = (sc.step * q, -sc.step * sc.N / sc.P * q)
         out["eta_dt"] = sc.eta * dt
     out["scaling"] = sc
     return out
@@ -88,14 +90,16 @@ def _window_job(W, a, c, data, phases, eta, dt, tag, weight_scale, seed, sweeps,
 
 def learning_window(W, a, c, data, phases: StochasticPhases, *, eta: float, dt: float, sweeps: int,
                     windows: int = 1, tag: str = "fixed_pt", weight_scale: float | None = None, seed: int = 0,
-                    timeout: float = 600.0) -> dict:
+                    timeout: float = 600.0, accumulator_bits: int = 0) -> dict:
     """``windows`` consecutive windows of ``sweeps`` Gibbs sweeps of on-chip ISD from
     ``(W, a, c)`` (``R`` replicas, ``W`` of shape ``(R, nv, nh)``), with everything needed to
     replay the ideal float updates.
 
     ``weight_scale`` (``fixed_pt``): a hardware profile's network weight of a full-scale
     device weight (``None``: the ``loihi2`` profile's); the learning grid is
-    ``weight_scale / 256``.
+    ``weight_scale / 256``; ``accumulator_bits``: a profile's synaptic-tag accumulator (then
+    ``tag``, the tag not yet carried, is returned too, ``(windows + 1, R, nv, nh)`` in units of
+    ``2^-m`` integer weights).
 
     Returns ``W``, ``a``, ``c``: the parameters on the chip at the window boundaries (network
     units, ``(windows + 1, R, ...)``); the recorded ``v`` (``(windows sweeps, R, nv)``), ``h``
@@ -120,11 +124,13 @@ def learning_window(W, a, c, data, phases: StochasticPhases, *, eta: float, dt: 
         from neurocl.engines.lava.fixed_point import isd_scaling
 
         scale = fixed_pt_scale(weight_scale)
-        isd_scaling(eta, dt, phases.b, scale)          # ConfigError if not representable
+        isd_scaling(eta, dt, phases.b, scale, accumulator_bits=accumulator_bits)   # ConfigError if not representable
+    elif accumulator_bits:
+        raise ConfigError(f"accumulator_bits = {accumulator_bits}: a tag accumulator needs tag = 'fixed_pt'")
     from neurocl.engines.lava.runtime import run_isolated
 
     return run_isolated(_window_job, W, np.array(a), np.array(c), data.astype(np.int32), phases, eta, dt, tag,
-                        scale, seed, int(sweeps), int(windows), timeout=timeout,
+                        scale, seed, int(sweeps), int(windows), int(accumulator_bits), timeout=timeout,
                         what=f"Lava learning windows ({tag})")
 
 

@@ -70,11 +70,16 @@ class _GibbsBase(PyLoihiProcessModel):
     def _send_traces(self, mine, phase):
         """Post-synaptic learning-neuron traces for a learning connection: on odd steps (after the
         hidden block resampled) ``y1 = Y s``, ``y2 = Y2 z``, ``y3 = Y3 (1 - z)`` with ``z`` the
-        phase in which the visible layer was last set; zero on even steps (no learning)."""
+        phase in which the visible layer was last set; zero on even steps (no learning).  The
+        back-propagating spike ``bap`` (dependency ``y0``) is ``s`` on learning steps, or, with
+        ``learning["clock"]`` (tag accumulator), 1 on every odd step."""
         lr = self._learning
         on = (self.time_step % 2 == 1) and self._z_prev is not None and lr["y1"] > 0
         z = self._z_prev if self._z_prev is not None else np.zeros(self.s.shape)
-        self.s_out_bap.send(self.s.astype(bool) if on else np.zeros(self.s.shape, bool))
+        if lr.get("clock"):    # y0 on every odd step: the clock of the tag accumulator's carry register
+            self.s_out_bap.send(np.full(self.s.shape, self.time_step % 2 == 1))
+        else:
+            self.s_out_bap.send(self.s.astype(bool) if on else np.zeros(self.s.shape, bool))
         zero = np.zeros(self.s.shape, dtype=self._trace_dtype)
         self.s_out_y1.send((lr["y1"] * self.s).astype(self._trace_dtype) if on else zero)
         self.s_out_y2.send((lr["y2"] * z).astype(self._trace_dtype) if on else zero)
@@ -170,9 +175,43 @@ class PyBlockLearningSparseFixed(PyLearningSparseModelBitApproximate):
     bit-approximate model truncates the weights on the first step with
     ``scipy.sparse.spmatrix.eliminate_zeros``, which deletes defined synapses of weight 0
     (an RBM trained from ``W = 0`` would lose every synapse).  This model applies the same
-    truncation to the stored values only; everything else is Lava's.  Selected with
+    truncation to the stored values only, and hands the learning rule dense copies of the
+    synaptic variables (so that ``sgn(t + C)`` factors evaluate); everything else is Lava's.  Selected with
     ``Loihi2SimCfg(exception_proc_model_map=...)`` (:func:`neurocl.engines.lava.runtime.run_config`).
     """
+
+    def _apply_learning_rules(self, x_traces_history, y_traces_history):
+        """Lava's ``LearningConnectionModelBitApproximate._apply_learning_rules`` with the same
+        arithmetic, but writing the stored entries through ``csr.data`` (the structure never
+        changes) instead of scipy's fancy-index assignment, which cost about 4 ms per variable
+        and step.  The accumulator a rule starts from is the dense copy of the variable
+        shifted to the accumulator's width, as in Lava (there the sparse matrix plus the
+        products' dense array)."""
+        from lava.magma.core.learning.constants import W_ACCUMULATOR_S, W_SYN_VAR_S
+
+        args = self._extract_applier_args(x_traces_history, y_traces_history)
+        for name, applier in self._learning_rule_appliers.items():
+            var = getattr(self, name).copy()
+            shift = W_ACCUMULATOR_S - W_SYN_VAR_S[name]
+            rows = np.repeat(np.arange(var.shape[0]), np.diff(var.indptr))
+            start = np.zeros(var.shape, dtype=var.data.dtype)
+            start[rows, var.indices] = var.data << shift
+            var.data = np.asarray(applier.apply(start, **args))[rows, var.indices].astype(var.data.dtype)
+            var = self._saturate_synaptic_variable_accumulator(name, var)
+            var = self._stochastic_round_synaptic_variable(name, var, self._conn_var_random.random_stochastic_round)
+            var.data = var.data >> shift
+            setattr(self, name, self._saturate_synaptic_variable(name, var))
+
+    def _extract_applier_args(self, x_traces_history, y_traces_history):
+        """Lava's arguments, with the synaptic variables as dense arrays: Lava 0.10 evaluates a
+        factor ``sgn(t + C)`` as ``tag_1 + C``, which scipy refuses for a sparse matrix (a
+        learning rule with a tag accumulator would stop the run).  Only the stored synapses'
+        entries of the result are kept (``_apply_learning_rules``), as before."""
+        args = super()._extract_applier_args(x_traces_history, y_traces_history)
+        for name in ("weights", "tag_1", "tag_2"):
+            if hasattr(args[name], "toarray"):
+                args[name] = args[name].toarray()
+        return args
 
     def run_spk(self):
         if not self.weights_set:
@@ -180,6 +219,10 @@ class PyBlockLearningSparseFixed(PyLearningSparseModelBitApproximate):
             drop = 8 - self.num_weight_bits + int(self.sign_mode == SignMode.MIXED)
             w.data = (w.data.astype(np.int32) >> drop) << drop
             self.weights = w
+            for name in ("tag_1", "tag_2"):           # integer tags (Lava's learning shifts them)
+                v = getattr(self, name).copy()
+                v.data = np.round(v.data).astype(np.int32)
+                setattr(self, name, v)
             self.weights_set = True
         super().run_spk()
 

@@ -50,14 +50,15 @@ def block_sparse(M) -> csr_matrix:
     return out
 
 
-def dense_weights(conn) -> np.ndarray:
-    """The weight matrix of a ``Dense``/``Sparse`` (learning or not) process as a float array.
+def dense_weights(conn, var: str = "weights") -> np.ndarray:
+    """The weight matrix (or another synaptic variable ``var``: ``"tag_1"``, the tag ``t``;
+    ``"tag_2"``, the delay ``d``) of a ``Dense``/``Sparse`` (learning or not) process as a float array.
 
     For sparse weights the stored values are read from the runtime and placed on the stored
     entries, zeros included (Lava 0.10's ``Var.get`` places them on the nonzero entries of
     the initial matrix only, which mismatches when a synapse starts at weight 0).
     """
-    var = conn.weights
+    var = getattr(conn, var)
     if not isinstance(var.init, csr_matrix):
         return np.asarray(var.get(), float)
     if var.process.runtime is None:            # not run yet
@@ -69,29 +70,45 @@ def dense_weights(conn) -> np.ndarray:
     return csr_matrix((values, (rows, cols)), shape=var.init.shape).toarray()
 
 
+def _diagonal_blocks(net, M):
+    R = net["vis"].proc_params["replicas"]
+    nv, nh = net["vis"].proc_params["n"], net["hid"].proc_params["n"]
+    return np.stack([M[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
+
+
 def read_params(net, tag: str, weight_scale: float):
     """The replicas' ``W`` (``(R, nv, nh)``), ``a``, ``c`` (network units) of a running
-    :func:`build_rbm` network (the ``W_vh`` copy's diagonal blocks, the units' biases)."""
+    :func:`build_rbm` network (the ``W_vh`` copy's diagonal blocks, the units' biases).
+
+    ``W`` is the weight the network uses (the integer weight in ``fixed_pt``); with a tag
+    accumulator (``accumulator_bits > 0``) the tag it has not carried yet is returned apart as
+    ``tag`` (integer tag units, ``2^-m`` integer weights each)."""
     from neurocl.engines.lava.fixed_point import int_to_weight
 
     R = net["vis"].proc_params["replicas"]
     nv, nh = net["vis"].proc_params["n"], net["hid"].proc_params["n"]
-    Wf = dense_weights(net["fwd"])
-    W = np.stack([Wf[r * nh:(r + 1) * nh, r * nv:(r + 1) * nv].T for r in range(R)])
-    return {"W": int_to_weight(W, weight_scale) if tag == "fixed_pt" else W,
-            "a": np.asarray(net["vis"].bias.get(), float).reshape(R, nv),
-            "c": np.asarray(net["hid"].bias.get(), float).reshape(R, nh)}
+    W = _diagonal_blocks(net, dense_weights(net["fwd"]))
+    out = {"W": int_to_weight(W, weight_scale) if tag == "fixed_pt" else W,
+           "a": np.asarray(net["vis"].bias.get(), float).reshape(R, nv),
+           "c": np.asarray(net["hid"].bias.get(), float).reshape(R, nh)}
+    if net.get("accumulator_bits"):
+        out["tag"] = _diagonal_blocks(net, dense_weights(net["fwd"], "tag_1"))
+    return out
 
 
 def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=None, phases=None,
               step_ms: float = 1.0, presentation: float = 0.0, learning=None, record: int = 0,
-              histogram: bool = False, burn_in: int = 0):
+              histogram: bool = False, burn_in: int = 0, accumulator_bits: int = 0):
     """Lava processes of ``R`` replicas of an RBM (``W`` of shape ``(R, nv, nh)``).
 
     ``learning``: ``{"eta": ms^-1, "dt": ms, "b": float}`` for on-chip ISD (needs ``patterns``
     and ``phases``); ``tag``: ``"fixed_pt"`` (integer weights on the profile's grid) or
-    ``"floating_pt"``.  Returns a dict of the processes (``vis``, ``hid``, ``fwd``, ``bwd``,
-    ``phase``) and the ISD scaling used (``scaling``).
+    ``"floating_pt"``.  ``accumulator_bits = m > 0`` (``fixed_pt`` learning only): the ISD
+    products accumulate in the synaptic tag in units of ``2^-m`` integer weights and whole
+    steps are carried into the weight (:func:`~neurocl.engines.lava.fixed_point.tag_carry_rules`;
+    the post-synaptic neurons send ``bap`` on every learning step as the clock of the carry
+    register).  Returns a dict of the processes (``vis``, ``hid``, ``fwd``, ``bwd``, ``phase``),
+    the ISD scaling used (``scaling``) and ``accumulator_bits``.
     """
     import neurocl.engines.lava.processes as P
     from lava.proc.dense.process import Dense
@@ -100,7 +117,13 @@ def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=Non
     W = np.asarray(W, float)
     R, nv, nh = W.shape
     fixed = tag == "fixed_pt"
-    out = {"scaling": None}
+    m = int(accumulator_bits)
+    if m and (not fixed or learning is None):
+        from neurocl.errors import ConfigError
+
+        raise ConfigError(f"accumulator_bits = {m}: a tag accumulator needs fixed_pt on-chip learning")
+    out = {"scaling": None, "accumulator_bits": m}
+    rules = None
     lv = lh = None
     rule = None
     if learning is not None:
@@ -109,17 +132,17 @@ def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=Non
         eta_dt = learning["eta"] * learning["dt"]
         b = learning["b"]
         if fixed:
-            sc = isd_scaling(learning["eta"], learning["dt"], b, weight_scale)
+            sc = isd_scaling(learning["eta"], learning["dt"], b, weight_scale, accumulator_bits=m)
             out["scaling"] = sc
             ys = {"y1": sc.Y, "y2": 8 * sc.P, "y3": 8 * sc.N}
-            rule_str, b = sc.rule, sc.b
+            rules, b = sc.rules, sc.b
             eta_dt = sc.eta * learning["dt"]
         else:
             ys = {"y1": 1.0, "y2": eta_dt / b, "y3": eta_dt / (1 - b)}
-            rule_str = "x0 * y1 * y2 - x0 * y1 * y3"
-        lv = dict(ys, eta_dt=eta_dt, b=b)
+            rules = {"dw": "x0 * y1 * y2 - x0 * y1 * y3"}
+        lv = dict(ys, eta_dt=eta_dt, b=b, clock=bool(m))
         lh = dict(lv)
-        rule = Loihi3FLearningRule(dw=rule_str, t_epoch=1)
+        rule = Loihi3FLearningRule(**rules, t_epoch=1)
     clamped = patterns is not None
     vis = P.GibbsUnits(n=nv, replicas=R, bias=np.asarray(a, float).reshape(-1), block=0, clamped=clamped,
                        learning=lv, record=record, histogram=histogram, start=burn_in, seed=seed * 1000 + 1, name="visible")
@@ -133,8 +156,12 @@ def build_rbm(W, a, c, *, tag: str, weight_scale: float, seed: int, patterns=Non
     if rule is None:
         fwd, bwd = Dense(weights=_blocks(Wf, R), name="W_vh", **kw), Dense(weights=_blocks(Wb, R), name="W_hv", **kw)
     else:
+        if m:   # tags stored on every in-block synapse (zeros included), like the weights
+            kw.update(tag_1=block_sparse(np.zeros(Wf.shape, np.int32)), tag_2=block_sparse(np.zeros(Wf.shape, np.int32)))
         fwd = LearningSparse(weights=block_sparse(Wf), learning_rule=rule, name="W_vh", **kw)
-        bwd = LearningSparse(weights=block_sparse(Wb), learning_rule=Loihi3FLearningRule(dw=rule.dw_str, t_epoch=1),
+        if m:
+            kw.update(tag_1=block_sparse(np.zeros(Wb.shape, np.int32)), tag_2=block_sparse(np.zeros(Wb.shape, np.int32)))
+        bwd = LearningSparse(weights=block_sparse(Wb), learning_rule=Loihi3FLearningRule(**rules, t_epoch=1),
                              name="W_hv", **kw)
     vis.s_out.connect(fwd.s_in)
     fwd.a_out.connect(hid.a_in)

@@ -9,6 +9,7 @@ neurocl.engines.numpy.warmup``.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -23,6 +24,8 @@ from neurocl.phases import Exponential, StochasticPhases
 from neurocl.plasticity import ISD
 
 __all__ = ["main"]
+
+logger = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -44,8 +47,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     prop = rng.integers(0, 8, (4, 3))
     mh_independence_sweep(np.zeros(4, np.int64), np.zeros(4), prop, rng.random((4, 3)), np.ones((4, 3), bool), 1.0, rng)
-    print(f"numba kernels compiled and cached in {time.time() - t0:.0f} s (wall)")
+    logger.info("numba kernels compiled and cached in %.0f s (wall)", time.time() - t0)
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     main()
