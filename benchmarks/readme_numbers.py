@@ -58,12 +58,13 @@ def _timed(fn):
 
 
 def _finished(spec, out: Path) -> str | None:
-    """The finish time of ``out``'s run if it is complete (every learner of ``spec`` and the run's
-    DONE marker present; ``neurocl.run(..., resume=True)`` then checks it is the same run)."""
+    """When ``out``'s run finished (its last learner's DONE marker), if it is complete (every
+    learner of ``spec`` and the run's DONE marker present; ``neurocl.run(..., resume=True)``
+    then checks that it is the same run and reads the learners back)."""
     from neurocl.experiments.run import DONE_MARKER, is_complete, read_done
 
     if is_complete(out) and all((out / s.label / DONE_MARKER).is_file() for s in spec.learners):
-        return str(read_done(out).get("finished", "unknown"))
+        return max(str(read_done(out / s.label).get("finished", "unknown")) for s in spec.learners)
     return None
 
 

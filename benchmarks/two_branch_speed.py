@@ -20,13 +20,17 @@ Figure of merit: samples per second (wall clock) = samples / wall s, the median 
 alternating rounds of the two peers (the machine's load changes; both see the same), and CPU
 microseconds per sample (all threads).  Also: the wall time of
 the full ``N = 8000, K = 4, t = 20`` run (160,000 samples) on the engine, and (``--ode``) the
-wall time of :func:`neurocl.theory_two_branch.solve_ode` to ``t = 20`` at its defaults
-(RK4, ``dt = 0.05``, 20,000 Monte Carlo base samples, numba drift kernel) and
-(``--ode-accuracy``) its step error (against ``dt = 0.025``, same samples) and Monte Carlo
-error (against a second base-sample set).  numba compile/cache-load time is
+wall time of :func:`neurocl.theory_two_branch.solve_ode` to ``t = 20`` with its expectations
+by quadrature (``2^14`` scrambled Sobol points in the 8-dimensional Gaussian of the
+pre-activations, :func:`~neurocl.theory_two_branch.quadrature_drift`) and adaptive steps
+(``rtol = 1e-6``), and for comparison at its Monte Carlo defaults (RK4, ``dt = 0.05``, 20,000
+base samples, numba drift kernel); (``--ode-accuracy``) the quadrature solution's step error
+(against ``rtol = 1e-8``) and quadrature error (against a second scrambling), and the Monte
+Carlo solution's error (against a second base-sample set).  numba compile/cache-load time is
 excluded (a warm-up run first) and reported apart.
 
-Run:  python benchmarks/two_branch_speed.py [--t-end 20] [--rounds 3] [--plain-samples 1000] [--ode [--ode-accuracy]]
+Run:  python benchmarks/two_branch_speed.py [--t-end 20] [--rounds 3] [--plain-samples 1000]
+      [--ode [--ode-accuracy] [--sobol-m 14]]
 """
 
 from __future__ import annotations
@@ -101,8 +105,9 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3, help="alternating engine/plain rounds for samples/s")
     ap.add_argument("--block", type=int, default=64, help="engine samples per block")
     ap.add_argument("--ode", action="store_true", help="also time solve_ode to t_end at its defaults")
-    ap.add_argument("--ode-accuracy", action="store_true", help="with --ode: also its step error (dt / 2) and "
-                    "Monte Carlo error (second base-sample set)")
+    ap.add_argument("--ode-accuracy", action="store_true", help="with --ode: also its step error (rtol 1e-8) and "
+                    "quadrature error (second scrambling), and the Monte Carlo path's error (second base-sample set)")
+    ap.add_argument("--sobol-m", type=int, default=14, help="with --ode: 2^m Sobol points of the quadrature")
     args = ap.parse_args(argv)
 
     from neurocl.circuits.two_branch import TwoBranch
@@ -150,32 +155,36 @@ def main(argv=None):
           f"(target < 10 s); CPU {cpu_engine:.2f} s (all threads); load average after: {load:.2f}")
     ode_note = ""
     if args.ode:
-        from neurocl.theory_two_branch import solve_ode
+        from neurocl.theory_two_branch import sobol_rule, solve_ode
 
         M0, Q0 = model.initial_overlaps(np.random.default_rng(0))
         t_chk = np.linspace(0.0, args.t_end, 41)
+        D = model.views * model.K
+        quad = dict(rule=sobol_rule(D, args.sobol_m, 0), rtol=1e-6)
+        solve_ode(TwoBranch(N=200, K=args.K, d1=3), M0, Q0, tau, 0.1, **quad)      # compile or load the kernels
         t0, c0 = time.perf_counter(), time.process_time()
-        ref = solve_ode(model, M0, Q0, tau, args.t_end, t_eval=t_chk)
+        ref = solve_ode(model, M0, Q0, tau, args.t_end, t_eval=t_chk, **quad)
         wall_ode, cpu_ode = time.perf_counter() - t0, time.process_time() - c0
-        print(f"solve_ode to t = {args.t_end:g} at its defaults (RK4 dt = 0.05, n_mc = 20000, numba drift): "
-              f"{wall_ode:.2f} s wall (target < 30 s), CPU {cpu_ode:.2f} s")
+        print(f"solve_ode to t = {args.t_end:g}, quadrature (2^{args.sobol_m} scrambled Sobol points in the "
+              f"{D}-dimensional Gaussian of the pre-activations) and adaptive steps (rtol 1e-6): {wall_ode:.2f} s wall "
+              f"(target < 30 s), CPU {cpu_ode:.2f} s")
+        t0 = time.perf_counter()
+        mc = solve_ode(model, M0, Q0, tau, args.t_end, t_eval=t_chk)
+        wall_mc = time.perf_counter() - t0
+        print(f"solve_ode to t = {args.t_end:g}, Monte Carlo (20,000 base samples, RK4 dt = 0.05, numba drift): "
+              f"{wall_mc:.2f} s wall")
         if args.ode_accuracy:
             sup = lambda a, b: max(np.abs(a.M - b.M).max(), np.abs(a.Q - b.Q).max())  # noqa: E731
-            half = solve_ode(model, M0, Q0, tau, args.t_end, dt=0.025, t_eval=t_chk)
-            other = solve_ode(model, M0, Q0, tau, args.t_end, seed=1, t_eval=t_chk)
-            fin = lambda a, b: max(np.abs(a.M[-1] - b.M[-1]).max(), np.abs(a.Q[-1] - b.Q[-1]).max())  # noqa: E731
-            print(f"  accuracy (sup over t in [0, {args.t_end:g}] and entries of |M|, |Q|): step error (dt 0.05 vs "
-                  f"0.025, same samples) {sup(ref, half):.1e}; Monte Carlo error (base-sample seeds 0 vs 1) "
-                  f"{sup(ref, other):.3f} (at t = {args.t_end:g}: {fin(ref, other):.3f}); Gaussian features make the "
-                  f"ODE invariant under rotations of feature space and permutations of units, and this start "
-                  f"(M0 = {model.init_overlap:g} + {model.init_noise:g} N(0, 1)) is nearly symmetric: Monte Carlo noise "
-                  f"picks which unit learns which direction")
-            sv = lambda a: np.linalg.svd(a.M, compute_uv=False)  # noqa: E731
-            d_sv = np.abs(sv(ref) - sv(other)).max(1)
-            d_ev = np.abs(np.linalg.eigvalsh(ref.Q) - np.linalg.eigvalsh(other.Q)).max(1)
-            print(f"  invariant accuracy (seeds 0 vs 1): singular values of M, sup over t {d_sv.max():.3f} (at t = "
-                  f"{t_chk[int(np.argmax(d_sv))]:g}; at t = {args.t_end:g}: {d_sv[-1]:.4f}); eigenvalues of Q, sup over t "
-                  f"{d_ev.max():.3f} (at t = {args.t_end:g}: {d_ev[-1]:.4f})")
+            fine = solve_ode(model, M0, Q0, tau, args.t_end, t_eval=t_chk, rule=quad["rule"], rtol=1e-8)
+            other = solve_ode(model, M0, Q0, tau, args.t_end, t_eval=t_chk, rule=sobol_rule(D, args.sobol_m, 1),
+                              rtol=1e-6)
+            mc1 = solve_ode(model, M0, Q0, tau, args.t_end, seed=1, t_eval=t_chk)
+            print(f"  accuracy (sup over t in [0, {args.t_end:g}] and entries of |M|, |Q|): quadrature: step error "
+                  f"(rtol 1e-6 vs 1e-8) {sup(ref, fine):.1e}, quadrature error (scramblings 0 vs 1) "
+                  f"{sup(ref, other):.1e}; Monte Carlo: error (base-sample seeds 0 vs 1) {sup(mc, mc1):.3f}; "
+                  f"this start (M0 = {model.init_overlap:g} + {model.init_noise:g} N(0, 1)) is nearly symmetric "
+                  f"(Gaussian features: the ODE is invariant under rotations of feature space and permutations of "
+                  f"units), so small errors in the drift decide which unit learns which direction")
         ode_note = f", ode_t{args.t_end:g}_wall={wall_ode:.2f}s"
     print(f"two_branch_speed: engine={rate_engine:.0f} plain={rate_plain:.0f} samples/s, "
           f"speed-up={ratio:.2f}x, t{args.t_end:g}_wall={wall_engine:.2f}s{ode_note}")

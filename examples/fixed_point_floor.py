@@ -530,7 +530,8 @@ def plot(res, out):
     for i, (label, row) in enumerate(res.get("lava", {}).get("rows", {}).items()):
         if "measured_excess_nats" in row:
             ax2.errorbar(row["predicted_excess_nats"], row["measured_excess_nats"], yerr=2 * row["measured_excess_se"],
-                         fmt="D", color=f"C{6 + i}", capsize=3, label=f"{label} (on-chip noise)")
+                         fmt="D", color=("k", "0.35", "0.6")[i % 3], capsize=3,
+                         label=f"{label} (on-chip noise)")
             top = max(top, (row["measured_excess_nats"] + 2 * row["measured_excess_se"]) * 1.1)
     ax2.plot([0, top], [0, top], color="0.4", ls="--", lw=1, label="measured = predicted")
     ax2.set_xlabel("predicted excess KL (nats): open Tr Sigma / (4 eta dt),\nfilled linear model at the float weights")

@@ -66,8 +66,34 @@ def compute(args, saved=None):
 
     def lava(tag, profile, seed):
         # fixed_pt runs on a profile's learning grid (its weight_scale, its tag accumulator); floating_pt on ideal weights
+        if args.chunk:
+            return lava_chunked(tag, profile, seed)
         return get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(args.eta), phases, task, sim(seed),
                                                progress=True, desc=f"on-chip ISD ({tag}, seed {seed})", profile=profile)
+
+    def lava_chunked(tag, profile, seed):
+        """The same run as engine runs of ``args.chunk`` ms, each from the previous one's parameters
+        (a run stopped early keeps its checkpoints; the tag, under half a weight step, restarts at
+        0); chunk 0 draws the initial parameters of ``seed``, chunk i > 0 samples with seed
+        1000 seed + i.  Returns an object with ``times`` (ms) and ``metrics["kl_nats"]``."""
+        from types import SimpleNamespace
+
+        params, times, kls, i = None, [], [], 0
+        while not times or times[-1] < args.duration:
+            tr = get_engine("lava", tag=tag).run(
+                RBM(9, 16, init_scale=0.1), ISD(args.eta), phases, task,
+                Simulation(dt=1.0, duration=args.chunk, replicas=4, seed=seed if i == 0 else 1000 * seed + i,
+                           checkpoints=1), params=params, profile=profile)
+            kl = np.asarray(tr.metrics["kl_nats"])
+            if i == 0:
+                times, kls = [0.0], [kl[0]]
+            params = {k: np.array(v) for k, v in tr.params.items()}
+            i += 1
+            times.append(i * args.chunk)
+            kls.append(kl[-1])
+            print(f"{tag} seed {seed}: t = {times[-1] / 1000:.0f} s, KL {kl[-1].mean():.3f} nats (mean of replicas)", flush=True)
+        keep = [j for j, t in enumerate(times) if round(t / (args.duration / 12)) * (args.duration / 12) == t]
+        return SimpleNamespace(times=np.asarray(times)[keep], metrics={"kl_nats": np.asarray(kls)[keep]})
 
     def numpy(profile, seed):
         # the reference: numpy engine, one full Gibbs sweep per dt (tau_n << dt), sampled hidden statistic
@@ -120,7 +146,8 @@ def plot(res, out):
         color, ls = colors.get(name, "C4"), ":" if name == NUMPY_TAG_CURVE else "-"
         if name != NUMPY_TAG_CURVE:
             ax2.plot(t, kl, color=color, lw=0.6, alpha=0.3)
-        ax2.plot(t, kl.mean(1), color=color, lw=2, ls=ls, label=name + (f" ({len(c['seeds'])} seeds)" if "seeds" in c else ""))
+        ax2.plot(t, kl.mean(1), color=color, lw=2, ls=ls, label=name + (f" (seed{'s' if len(c['seeds']) > 1 else ''} "
+                                                         f"{', '.join(map(str, c['seeds']))})" if "seeds" in c else ""))
         print(f"{name}: KL (nats) at t = {t[-1]:.0f} s: mean {kl[-1].mean():.3f} (replicas "
               f"{', '.join(f'{k:.2f}' for k in kl[-1])}); best mean {kl.mean(1).min():.3f} at "
               f"t = {t[kl.mean(1).argmin()]:.0f} s; start {kl[0].mean():.3f}")
@@ -135,7 +162,7 @@ def plot(res, out):
     ax2.set_xlabel("simulated time (s)")
     ax2.set_ylabel("KL(data || model) (nats)")
     ax2.set_title(f"bas3 on-chip ISD\n(eta = {res['eta']:g} /ms, phases ~ Exp({res['phase_mean']:g} ms))", fontsize=9)
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=6, loc="upper right")
     save(fig, out)
     print(f"wrote {out}")
 
@@ -149,6 +176,8 @@ def main(argv=None):
     ap.add_argument("--phase-mean", type=float, default=2.0, help="mean phase length (ms, exponential)")
     ap.add_argument("--sweeps", type=int, default=10000, help="Gibbs sweeps per chain for the bas3 sample KL")
     ap.add_argument("--tag-seeds", default="0,1,2", help="seeds of the loihi2_tag runs (comma-separated)")
+    ap.add_argument("--chunk", type=float, default=0.0,
+                    help="run the Lava learning in engine runs of this many ms (0: one run; see lava_chunked)")
     ap.add_argument("--only", nargs="+", choices=PARTS, help="recompute these parts, keep the others from the JSON")
     ap.add_argument("--replot", action="store_true", help="redraw from the saved numbers (<out>.json)")
     args = ap.parse_args(argv)

@@ -297,7 +297,8 @@ def _check_theory_two_branch(args, config) -> int:
     t_end = None if args.time is None else args.time / sim.dt / config.circuit.N
     out = Path(args.out or Path("results") / f"check-theory-{config.name}")
     rows = check_theory_two_branch(config, t_end=t_end, seeds=max(2, args.replicas),
-                                   points=6 if args.states is None else max(2, args.states), seed=args.seed, out=out)
+                                   points=6 if args.states is None else max(2, args.states), seed=args.seed, out=out,
+                                   echo=print)
     ok = sum(r.agrees for r in rows)
     print(f"{ok}/{len(rows)} times agree (|error| within 3 s.e. + the ODE's Monte Carlo error + 0.02); "
           f"written {out}/check_theory_two_branch.json")

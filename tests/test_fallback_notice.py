@@ -36,7 +36,7 @@ def test_profile_run_says_it_falls_back_once():
     assert len(notes) == 1, [str(w.message) for w in notes]
     text = str(notes[0].message)
     assert issubclass(notes[0].category, UserWarning)
-    for part in ("rram_hfo2", "isd", "rbm", "fused", "slower"):
+    for part in ("rram_hfo2", "isd", "rbm", "fused", "CPU time"):
         assert part in text, (part, text)
 
 

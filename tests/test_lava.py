@@ -496,15 +496,18 @@ def test_cli_check_theory_on_lava_prints_the_table(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tag, best_max", [("floating_pt", 1.0), ("fixed_pt", 1.6)])
-def test_bas3_learns_on_chip(tag, best_max):
-    """Gallery item 8's run (about 20 minutes per tag): on-chip ISD on bas3 from the uniform
-    model's 3.6 nats; floating_pt reaches <= 1.0 nats (mean of 4 replicas, best checkpoint),
-    fixed_pt <= 1.6 (its floor is the rounding noise check-theory --engine lava measures)."""
+@pytest.mark.parametrize("tag, profile, best_max", [("floating_pt", None, 1.0), ("fixed_pt", "loihi2", 1.6),
+                                                    ("fixed_pt", "loihi2_tag", 1.1)])
+def test_bas3_learns_on_chip(tag, profile, best_max):
+    """Gallery item 8's run (about 20 minutes per run unloaded): on-chip ISD on bas3 from the
+    uniform model's 3.6 nats; floating_pt reaches <= 1.0 nats (mean of 4 replicas, best
+    checkpoint), fixed_pt on loihi2 <= 1.6 (its floor is the rounding noise check-theory --engine
+    lava measures), fixed_pt with the tag accumulator (loihi2_tag) <= 1.1 (the run in
+    lava_deployment.json reached 0.99 at 180 s, floating_pt 0.80-1.08 after 160 s)."""
     data = bars_and_stripes(3)
     tr = get_engine("lava", tag=tag).run(RBM(9, 16, init_scale=0.1), ISD(1e-3), StochasticPhases(0.5, Exponential(2.0)),
                                          _kl_task(data), Simulation(dt=1.0, duration=240000.0, replicas=4, seed=0,
                                                                     checkpoints=12),
-                                         profile=LOIHI2 if tag == "fixed_pt" else None)
+                                         profile=load_profile(profile) if profile else None)
     kl = tr.metrics["kl_nats"].mean(1)
     assert kl[0] > 3.5 and kl.min() <= best_max, kl

@@ -176,6 +176,10 @@ def ode():
     return saved("two_branch_ode.json")
 
 
+def ode_relu():
+    return saved("two_branch_ode_relu.json")
+
+
 def ode_err(n, i=0):
     return ode()["sup_error_mean_se"][str(n)][i]
 
@@ -207,6 +211,16 @@ def aov(rbm, key):
 
 def fpf(grid, key):
     return saved("fixed_point_floor.json")["grids"][grid][key]
+
+
+LAVA_FLOOR = ("Lava loihi2 (9 bits, shared)", "Lava 9 bits + 2-bit tag", "Lava loihi2_tag (9 bits + 4-bit tag)")
+
+
+TAG = "Lava fixed_pt, 4-bit tag (loihi2_tag)"
+
+
+def fpf_lava(setting, key):
+    return saved("fixed_point_floor.json")["lava"]["rows"][setting][key]
 
 
 def fpf_exact(grid, key):
@@ -268,6 +282,21 @@ def mh(key, how):
 
 def est():
     return saved("emc2_estimators.json")
+
+
+def learn(batch, estimator, key="loss_nats"):
+    """Final mean of ``key`` in the digits cell ``batch`` of emc2_learning.json."""
+    return saved("emc2_learning.json")["datasets"]["digits"]["batches"][str(batch)]["estimators"][estimator]["final"][key]["mean"]
+
+
+def learn_diff(batch, key):
+    d = saved("emc2_learning.json")["datasets"]["digits"]["batches"][str(batch)]["paired_differences"][key]
+    return [d["mean"], d["se"]]
+
+
+def learn_probes():
+    cells = saved("emc2_learning.json")["datasets"]["digits"]["batches"].values()
+    return [e["final"]["probe_acc"]["mean"] for c in cells for e in c["estimators"].values()]
 
 
 def pl(law, key="final_kl_nats_mean"):
@@ -355,6 +384,11 @@ TRACED = [
     (R, "numpy 8.4e8-8.8e8, neurocl 4.0e9-4.9e9 per CPU s",
      lambda: [peer(n, k, run="dt=0.1 peers=numpy,neurocl") for n in ("numpy", "neurocl")
               for k in ("rate_cpu_min", "rate_cpu_max")]),
+    # the CPU cost of the reference path (benchmarks/readme_numbers.py --part fallback)
+    (R, "on bas3 (ISD, 5 replicas, 200 s simulated) it costs 26-35 times the CPU time",
+     lambda: [len(rn("table")["bas3"]["learners"]["isd"]["replicas"]) if rn("fallback")["replicas"] == 5 else None,
+              rn("fallback")["duration_ms"] / 1e3, rn("fallback")["cpu_ratio_min"], rn("fallback")["cpu_ratio_max"]]
+     if all(r["fallback_warning"] for p, r in rn("fallback")["profiles"].items() if p != "ideal") else [None]),
     # the Python API example (benchmarks/readme_numbers.py --part api) and the bas3 row it points to
     (R, "It prints `KL after 2000 s simulated: 3.22 +- 0.02 nats` (mean +- standard error over 5 replicas; 8 s of CPU",
      lambda: [rn("api")["time_s"], rn("api")["kl_nats"]["mean"], rn("api")["kl_nats"]["se"],
@@ -390,9 +424,36 @@ TRACED = [
               curve("Lava floating_pt")[1].min(), curve("numpy engine")[1][-1], curve("numpy engine")[1].min(),
               curve("Lava fixed_pt")[1].min()]),
     (R, "fluctuates (2.08 at 240 s;", lambda: [curve("Lava fixed_pt")[1][-1], curve("Lava fixed_pt")[0][-1]]),
+    (R, "measures falls from 40.96 to 0.078 (gradient units^2; the\nprofile predicts 0.079)",
+     lambda: [fpf_lava("Lava loihi2 (9 bits, shared)", "noise_lava"), fpf_lava("Lava loihi2_tag (9 bits + 4-bit tag)", "noise_lava"),
+              None, fpf_lava("Lava loihi2_tag (9 bits + 4-bit tag)", "noise_profile")]),
+    (R, "`loihi2_tag` reaches 1.065 nats at 240 s\n(3 seeds of 4 replicas;",
+     lambda: [curve("numpy engine, loihi2_tag")[1][-1], curve("numpy engine, loihi2_tag")[0][-1],
+              len(lava()["curves"]["numpy engine, loihi2_tag"]["seeds"]), 4]),
     (E, "KL 3.65 -> 0.91 nats (best 0.80; numpy 1.05, best 0.96)",
      lambda: [curve("Lava floating_pt")[1][0], curve("Lava floating_pt")[1][-1], curve("Lava floating_pt")[1].min(),
               curve("numpy engine")[1][-1], curve("numpy engine")[1].min()]),
+    (E, "dotted, the numpy engine with that profile (3 seeds):\n1.065 nats at 240 s.",
+     lambda: [len(lava()["curves"]["numpy engine, loihi2_tag"]["seeds"]), curve("numpy engine, loihi2_tag")[1][-1],
+              curve("numpy engine, loihi2_tag")[0][-1]]),
+    (E, "50\nsweeps) is 40.96 gradient units^2 with 9-bit weights, 9.71 with a 2-bit and 0.078 with the 4-bit\n"
+        "tag of `loihi2_tag` (profiles: 40.59, 9.03, 0.079), predicting an excess of 0.50, 0.12 and 0.001\n"
+        "nats; the measured plateau excess without the tag is 0.86 +- 0.18 nats, with the 4-bit tag 0.09 +- 0.09",
+     lambda: [50, fpf_lava(LAVA_FLOOR[0], "noise_lava"), 2, 9, fpf_lava(LAVA_FLOOR[1], "noise_lava"), 2,
+              fpf_lava(LAVA_FLOOR[2], "noise_lava"), 4]
+     + [fpf_lava(g, "noise_profile") for g in LAVA_FLOOR] + [fpf_lava(g, "predicted_excess_nats") for g in LAVA_FLOOR]
+     + [fpf_lava(LAVA_FLOOR[0], "measured_excess_nats"), fpf_lava(LAVA_FLOOR[0], "measured_excess_se"), 4,
+        fpf_lava(LAVA_FLOOR[2], "measured_excess_nats"), fpf_lava(LAVA_FLOOR[2], "measured_excess_se")]),
+    (R, 'On the emulator `fixed_pt` with `loihi2_tag` follows `floating_pt`: KL 0.98 nats at 240 s, best 0.91 at 200 s, mean over 160-240 s 1.02 (one seed, 4 replicas; `floating_pt` 0.93, `fixed_pt` on `loihi2` 1.79 over 160-240 s).',
+     lambda: [curve(TAG)[1][-1], curve(TAG)[0][-1], curve(TAG)[1].min(), curve(TAG)[0][curve(TAG)[1].argmin()], 160,
+              curve(TAG)[0][-1], curve(TAG)[1][curve(TAG)[0] >= 160].mean(), 4,
+              curve("Lava floating_pt")[1][curve("Lava floating_pt")[0] >= 160].mean(),
+              curve("Lava fixed_pt")[1][curve("Lava fixed_pt")[0] >= 160].mean(), 160, 240]),
+    (E, 'On the emulator `fixed_pt` with `loihi2_tag` follows `floating_pt`: KL 0.98 nats at 240 s, best 0.91 at 200 s, mean over 160-240 s 1.02 (one seed, 4 replicas; `floating_pt` 0.93, `fixed_pt` on `loihi2` 1.79 over 160-240 s).',
+     lambda: [curve(TAG)[1][-1], curve(TAG)[0][-1], curve(TAG)[1].min(), curve(TAG)[0][curve(TAG)[1].argmin()], 160,
+              curve(TAG)[0][-1], curve(TAG)[1][curve(TAG)[0] >= 160].mean(), 4,
+              curve("Lava floating_pt")[1][curve("Lava floating_pt")[0] >= 160].mean(),
+              curve("Lava fixed_pt")[1][curve("Lava fixed_pt")[0] >= 160].mean(), 160, 240]),
     (E, "reaches 1.29 nats at 160 s",
      lambda: [curve("Lava fixed_pt")[1].min(), curve("Lava fixed_pt")[0][curve("Lava fixed_pt")[1].argmin()]]),
     (E, "fluctuates between 1.3 and 2.2 (mean over replicas)",
@@ -419,15 +480,24 @@ TRACED = [
      + [v for pair in zip(lemma_lava("noise_lava"), lemma_lava("noise_profile")) for v in pair]),
     (E, "at three states, 8 replicas x 32 updates each",
      lambda: [lemma_lava("replicas")[0] // lemma()["windows"], lemma()["windows"]]),
-    # two-branch ODE
-    (E, "0.250 +- 0.032 (N = 250), 0.299, 0.142, 0.104, 0.073, 0.057 +- 0.008 (N = 8000); fitted log-log slope -0.49",
+    # two-branch ODE (two_branch_ode.json, two_branch_ode_relu.json)
+    (E, "(ODE: `M_ii` 0.3 -> 0.71)", lambda: [ode()["M0"][0][0], ode()["ode_M_end"][0][0]]),
+    (E, "0.204 +- 0.016 (N = 250), 0.112, 0.089, 0.057, 0.043, 0.035 +- 0.003 (N = 8000); fitted log-log slope -0.50",
      lambda: [ode_err(250), ode_err(250, 1), 250, ode_err(500), ode_err(1000), ode_err(2000), ode_err(4000),
               ode_err(8000), ode_err(8000, 1), 8000, ode()["slope"]]),
-    (E, "(0.094 at N = 250, 0.023 at N = 8000)",
-     lambda: [ode()["sup_error_of_seed_mean"]["250"], 250, ode()["sup_error_of_seed_mean"]["8000"], 8000]),
-    (E, "over 200,000 symmetrised base samples", lambda: [ode()["ode_base_samples"] if ode()["symmetrised"] else None]),
-    (E, "two independent sets differ by 0.022 in sup norm, and halving the integration step changes the solution by "
-        "less than 1e-9", lambda: [ode()["ode_mc_error"], Below(ode()["ode_step_error"])]),
+    (E, "(each run against the seed mean: 0.032 at N = 8000)",
+     lambda: [ode()["sup_fluctuation_mean_se"]["8000"][0], 8000]),
+    (E, "the mean of the 10 runs is 0.045 (N = 250) to 0.012 (N = 8000) from the ODE (slope -0.44)",
+     lambda: [ode()["seeds"], ode()["sup_error_of_seed_mean"]["250"], 250, ode()["sup_error_of_seed_mean"]["8000"],
+              8000, ode()["slope_seed_mean"]]),
+    (E, "two independent scramblings differ by 9e-4 in sup norm and halving the RK4 step changes the solution by less "
+        "than 1e-9", lambda: [ode()["ode_quadrature_error"], Below(ode()["ode_step_error"])]),
+    (E, "cosine 0.3 -> 0.60): one run's error 0.040 +- 0.006 (N = 250) to 0.0090 +- 0.0010 (N = 8000), slope -0.43, "
+        "at a weight scale `sqrt(Q_ii)` of 0.22 at `t = 6`",
+     lambda: [ode_relu()["M0"][0][0] / math.sqrt(ode_relu()["Q0"][0][0]),
+              ode_relu()["ode_M_end"][0][0] / math.sqrt(ode_relu()["ode_Q_end"][0][0]),
+              *ode_relu()["sup_error_mean_se"]["250"], 250, *ode_relu()["sup_error_mean_se"]["8000"], 8000,
+              ode_relu()["slope"], math.sqrt(ode_relu()["ode_Q_end"][0][0]), ode_relu()["t_end"]]),
     # always-on variance and bias (always_on_variance.json)
     (E, "for A, `b_opt` = 0.566 (closed form), 0.566 (exact chain), 0.575 +- 0.008 (fit to the engine's variances) "
         "against the single-sample `b*` = 0.499; for B 0.606, 0.606, 0.612 +- 0.009 against `b*` = 0.534",
@@ -612,15 +682,35 @@ TRACED = [
               np.mean(b2r()["structure_share_glauber"])]),
 ]
 
+# learning curves of the negative estimators (emc2_learning.json)
+TRACED += [
+    (E, "the exact run ends at `L` = 6.09 nats, in-batch at 6.41, SogCLR 6.37, EMC^2 6.41 and ISD 7.36",
+     lambda: [learn(4, "exact"), learn(4, "in_batch"), learn(4, "sogclr"), 2, learn(4, "emc2"), learn(4, "isd")]),
+    (E, "EMC^2 minus exact +0.32 +- 0.10 nats, EMC^2 minus in-batch -0.00 +- 0.08 nats, in-batch minus exact +0.32 +- 0.02 "
+        "nats; at batch 16 in-batch is level with exact (-0.00 +- 0.01 nats) and EMC^2 is behind both (+0.09 +- 0.02 nats "
+        "against exact)",
+     lambda: [2, *learn_diff(4, "loss_emc2_minus_exact_nats"), 2, *learn_diff(4, "loss_emc2_minus_in_batch_nats"),
+              *learn_diff(4, "loss_in_batch_minus_exact_nats"), 16, *learn_diff(16, "loss_in_batch_minus_exact_nats"), 2,
+              *learn_diff(16, "loss_emc2_minus_exact_nats")]),
+    (E, "learning rate 0.05 per step) with", lambda: [saved("emc2_learning.json")["setting"]["learning_rate"]]),
+    (E, "it ends at 0.965-0.978 for every estimator and batch, at the raw-input probe (0.967)",
+     lambda: [min(learn_probes()), max(learn_probes()), saved("emc2_learning.json")["datasets"]["digits"]["raw_probe_acc"]]),
+]
+
 #: (document, phrase, note): numbers whose run is not saved; ``note`` (saying "not saved") must
 #: stand within NEAR characters of the phrase
 UNSAVED = [
+    (E, "roughly 60-85 proposals to reach total variation 0.02 of its softmax", "Those checks are scratch runs, not saved"),
+    (E, "one run's error at N = 8000 is 0.072 +- 0.009 (M only, 20 seeds", "a one-off run, not saved"),
+    (R, "in-batch 0.61 ms, SogCLR 0.60 ms, EMC^2 0.88 ms (1.44 times in-batch), ISD 0.92 ms, exact 20.5 ms",
+     "benchmark output, not saved in the repository"),
     (R, "| KL 0.89 +- 0.14 nats | KL 0.71 +- 0.02 nats |", "`make digits` and are not saved"),
     (R, "| 95.6 % test accuracy | 97.8 % test accuracy |", "`make digits` and are not saved"),
     (R, "`make demo` takes about 1.5 minutes, `make bas4` about 4.5", "of earlier runs, not saved"),
     (R, "reached 1.41", "an earlier run, not saved"),
     (R, "1.98 in the earlier run", "an earlier run, not saved"),
     (R, "plateaus at 1.4-2.0 nats", "plateaus at 1.4-2.0 nats; not saved"),
+    (R, "without a profile 0.933 and with `loihi2` 1.83", "not saved"),
     (R, "about 4.6 s of wall time per simulated second", "on 2 cores (not saved)"),
     (E, "bas4 ISD 0.89 +- 0.14 vs TwoPhase 0.71 +- 0.02 nats (one run, not saved)", "(one run, not saved)"),
     (E, "1.41 in an earlier run", "1.41 in an earlier run, not saved"),
@@ -649,6 +739,8 @@ INPUTS = [
     (E, "the paper's 0.2-0.3"),
     (E, "lr 0.05"),
     (E, "`s = 0.5`, `lambda = 0.5`, `mu = 0.2`"),
+    (E, "`M0 = 0.3` there, 0.05 elsewhere"),
+    (E, "--tau 0.1 --s 1 --lam 8 --mu 1 --init-norm 0.02 --t-end 6"),
     (E, "Views with noise level `s = 0.8`"),
     (E, "1e-3 /ms"),
     (E, "exponential phases of mean 10 ms, b = 0.5, 5 seeds"),

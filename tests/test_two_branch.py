@@ -262,12 +262,12 @@ def test_check_theory_two_branch_writes_its_table(tmp_path):
 
     cfg = load_config(Path(__file__).resolve().parent.parent / "circuits" / "two_branch_multiview.toml")
     cfg = replace(cfg, circuit=replace(cfg.circuit, N=200))
-    rows = check_theory_two_branch(cfg, t_end=1.0, seeds=2, points=3, n_mc=500, dt=0.1, out=tmp_path, verbose=False)
+    rows = check_theory_two_branch(cfg, t_end=1.0, seeds=2, points=3, n_mc=500, dt=0.1, out=tmp_path)
     assert len(rows) == 3 and rows[0].t == 0.0
     assert abs(rows[0].error) < 1e-9 and rows[0].sim_se < 1e-9
     assert (tmp_path / "check_theory_two_branch.json").exists()
     with pytest.raises(ConfigError, match="seeds"):
-        check_theory_two_branch(cfg, seeds=1, verbose=False)
+        check_theory_two_branch(cfg, seeds=1)
 
 
 @pytest.mark.slow

@@ -34,7 +34,7 @@ does not bound the weights' scale; 1e3 means the update ran away).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -130,7 +130,7 @@ class SampleContrastive:
     view_dropout: float = 0.1
     view_shift: int = 1
     init_seed_offset: int = 0
-    fixed_views: bool = False
+    fixed_views: bool = field(default=False, metadata={"omit_if_default": True})
     metrics: tuple = metrics_field()
 
     kind = "sample_contrastive"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def _learner(config, learner: str | None):
 
 def check_theory_two_branch(config, *, learner: str | None = None, t_end: float | None = None, seeds: int = 4,
                             points: int = 6, n_mc: int = 10000, dt: float = 0.05, seed: int = 0,
-                            out: str | Path | None = None, verbose: bool = True) -> list:
+                            out: str | Path | None = None, echo: Callable[[str], None] | None = None) -> list:
     """Simulation vs ODE for a two-branch spec; one :class:`TwoBranchTheoryRow` per time.
 
     Parameters
@@ -79,8 +80,8 @@ def check_theory_two_branch(config, *, learner: str | None = None, t_end: float 
         Seed of the initial overlap and of the runs.
     out : path, optional
         Folder for ``check_theory_two_branch.json`` (the rows and the settings).
-    verbose : bool
-        Print the table.
+    echo : callable, optional
+        Where the header line and the table go (the CLI passes ``print``; default: nowhere).
     """
     from neurocl.config import load_config
     from neurocl.engines.numpy.two_branch import simulate_online
@@ -114,11 +115,11 @@ def check_theory_two_branch(config, *, learner: str | None = None, t_end: float 
             t=float(ti), sim_norm=mean, sim_se=float(norms[i].std(ddof=1) / np.sqrt(seeds)), ode_norm=ode_norm,
             error=mean - ode_norm, sup_error=float(np.abs(sim.M[i].mean(0) - odes[0].M[i]).max()),
             ode_mc_error=float(np.abs(odes[0].M[i] - odes[1].M[i]).max())))
-    if verbose:
-        print(f"two_branch check-theory: learner {label!r} (tau = {tau:g} per sample{'' if b is None else f', ISD b = {b:g}'}), "
+    if echo is not None:
+        echo(f"two_branch check-theory: learner {label!r} (tau = {tau:g} per sample{'' if b is None else f', ISD b = {b:g}'}), "
               f"N = {circuit.N}, K = {circuit.K}, d1 = {circuit.d1}, views = {circuit.views}, {seeds} runs, "
               f"ODE with {n_mc} Monte Carlo samples")
-        print(format_two_branch_rows(rows))
+        echo(format_two_branch_rows(rows))
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)

@@ -93,10 +93,10 @@ def run_continuous(engine, circuit, rule, phases, task, sim, *, params=None, pro
 
 
 #: the notice of a run that a hardware profile moves from a fused kernel to the reference path
-#: (CPU time on bas3, 100,000 steps x 5 replicas, ISD: 1.0 s fused, 25 s with ``rram_hfo2``)
+#: (CPU time on bas3, 5 replicas, 200 s simulated: 26-35 times that of ``ideal``; benchmarks/readme_numbers.json)
 REFERENCE_FALLBACK = ("numpy engine: with hardware profile '{profile}', {rule} on {circuit} runs on the "
-                      "step-by-step reference path (the fused kernels take ideal weights only): expect it to be "
-                      "about 10-25x slower than the same run on the 'ideal' profile")
+                      "step-by-step reference path (the fused kernels take ideal weights only): expect about "
+                      "25-35 times the CPU time of the same run on the 'ideal' profile")
 
 
 def profile_blocks_kernel(engine, circuit, rule, profile) -> bool:

@@ -11,7 +11,9 @@ Speed (issue 14, "Speed").  The update is exact online SGD -- sample ``k`` sees 
 after step ``k - 1`` -- and runs in two numba kernels per block of ``block`` samples:
 
 1. :func:`_fill_chunk` draws the block's views, fixed chunks of the block in parallel threads
-   (the kernels release the GIL).
+   (the kernels release the GIL); with one replica the next block's chunks are filled in the
+   pool while the update kernel runs on the current block (two buffers), since the views
+   (``A N`` normals per sample) cost several times the update.
    Per coordinate the ``A`` views of one sample are jointly Gaussian outside ``span(U)``:
    ``x^(k) = g + s xi^(k)`` there has covariance ``J + s^2 R`` across views (``J`` all ones,
    ``R`` the view correlation matrix), so ``A`` standard normals per coordinate mixed by a
@@ -307,6 +309,19 @@ def block_views(model, U: np.ndarray, seed: int, j: int, block: int, base: np.nd
     the GIL); the result does not depend on it.  ``out``: a float64 buffer of ``R block A N``
     elements to fill (reused between blocks, it saves the page faults of a fresh array).
     """
+    X, fill, C = _block_fill(model, U, seed, j, block, base, scratch, out)
+    if executor is None:
+        for ch in range(C):
+            fill(ch)
+    else:
+        list(executor.map(fill, range(C)))
+    return X.reshape(U.shape[0], block, model.views, U.shape[1])
+
+
+def _block_fill(model, U, seed, j, block, base, scratch, out):
+    """The set-up of :func:`block_views`: ``(X, fill, C)``, the flat output buffer, the function
+    that fills chunk ``ch`` of it and the number of chunks (which may run in any order or in
+    parallel threads)."""
     R, N, d1 = U.shape
     A = model.views
     C = R * _CHUNKS
@@ -331,12 +346,7 @@ def block_views(model, U: np.ndarray, seed: int, j: int, block: int, base: np.nd
     def fill(ch):
         _fill_chunk(X, block, A, N, ch, states, scratch, Lmix, acorr, UT, base_arr, idx, _KI, _WI, _FI)
 
-    if executor is None:
-        for ch in range(C):
-            fill(ch)
-    else:
-        list(executor.map(fill, range(C)))
-    return X.reshape(R, block, A, N)
+    return X, fill, C
 
 
 # ----------------------------------------------------------------------------- the update
@@ -525,7 +535,8 @@ class OnlineLearner:
             self.W[...] = self.devices.read()
             self.kernel = "numpy"
         self._scratch = np.empty((replicas * _CHUNKS, _TILE, _LANES), np.uint64)
-        self._block_index, self._X, self._buffer = -1, None, None
+        self._block_index, self._X, self._buffers = -1, None, [None, None]
+        self._prefetch = None                     # (block index, chunk futures, views) being filled ahead
         self._H = np.zeros((replicas, model.views, model.K))       # fields of the next sample (kernel)
         self._h_step = -1                                            # ... of this step
         n_threads = min(threads or os.cpu_count() or 1, replicas * _CHUNKS)
@@ -535,13 +546,41 @@ class OnlineLearner:
     def params(self) -> dict:
         return {"W": self.W, "U": self.U}
 
+    def _buffer(self, j: int) -> np.ndarray:
+        """The learner's view buffer for block ``j`` (two, by parity: block ``j + 1`` is filled
+        ahead while the kernel reads block ``j``)."""
+        if self._buffers[j % 2] is None:
+            self._buffers[j % 2] = np.empty(self.W.shape[0] * self.block * self.model.views * self.model.N)
+        return self._buffers[j % 2]
+
+    def _drain(self):
+        """Waits for the block being filled ahead; returns it as ``(index, views)`` (or None)."""
+        if self._prefetch is None:
+            return None
+        j, futures, X = self._prefetch
+        self._prefetch = None
+        for f in futures:
+            f.result()
+        return j, X
+
     def _samples(self, j: int, reuse: bool = False) -> np.ndarray:
         """The views of block ``j``'s samples, ``(R, block, A, N)`` (``reuse``: in the learner's
-        buffer, overwritten by the next block)."""
-        if reuse and self._buffer is None:
-            self._buffer = np.empty(self.W.shape[0] * self.block * self.model.views * self.model.N)
+        buffers, overwritten two blocks later)."""
+        done = self._drain()
+        if reuse and done is not None and done[0] == j:
+            return done[1]
         return block_views(self.model, self.U, self.seed, j, self.block, self.base, self._scratch, self._pool,
-                           self._buffer if reuse else None)
+                           self._buffer(j) if reuse else None)
+
+    def _fill_ahead(self, j: int) -> None:
+        """Starts filling block ``j``'s views in the thread pool (the same numbers as
+        :meth:`_samples`; the caller's kernel runs meanwhile on the previous block)."""
+        if self._prefetch is not None or self._pool is None:
+            return
+        X, fill, C = _block_fill(self.model, self.U, self.seed, j, self.block, self.base, self._scratch,
+                                 self._buffer(j))
+        self._prefetch = (j, [self._pool.submit(fill, ch) for ch in range(C)],
+                          X.reshape(self.W.shape[0], self.block, self.model.views, self.model.N))
 
     def _weights(self, k0: int, k1: int):
         """Term weights ``(wa, wd)`` (R, k1 - k0) of steps ``k0 .. k1-1``."""
@@ -596,6 +635,8 @@ class OnlineLearner:
                             decay)
                     have_h = i0 > 0 and self._h_step == k
                     if self._pool is None or WT.shape[0] == 1:
+                        if self._pool is not None and i1 == self.block:
+                            self._fill_ahead(j + 1)     # one replica: the next block's views meanwhile
                         for r in range(WT.shape[0]):
                             _sgd_steps(*args, r, self._H, have_h)
                     else:
