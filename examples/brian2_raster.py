@@ -17,7 +17,8 @@ of ``sum_j ||w_j||^2`` in the span of the 3x3 row and column indicator images: d
 9, so ~5/9 = 0.56 for unstructured weights and 1 for pure bars/stripes), firing rates, wall time.
 
 Run:  python examples/brian2_raster.py [--out examples/brian2_raster.png] [--duration MS]
-          [--record MS] [--target numpy|cython] [--replot]
+      [--record MS] [--target numpy|cython] [--replot]
+
 (about 15 min of Brian2 and 3 min of numpy at the shipped 6,000 s; ``--duration 400 --target
 numpy`` is the smoke test's quick run; ``--replot`` redraws from the JSON.)
 """

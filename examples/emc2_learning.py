@@ -21,6 +21,7 @@ over seeds; the raw-input linear probe as the floor.
 Run:  python examples/emc2_learning.py [--out examples/emc2_learning.png] [--quick]
       [--datasets digits mnist1d] [--batches 4 16 64] [--seeds 5] [--samples digits=12000 mnist1d=4000]
       [--checkpoints 4] [--lr 0.05] [--cache PATH]
+
 ``--cache PATH`` keeps finished runs in a JSON file (a killed run resumes there);
 ``--only-cached`` summarises what the cache holds (each panel states its number of seeds: the
 same seeds for every estimator of a cell).  The shipped figure was cut for time on a loaded

@@ -14,7 +14,7 @@ the numpy engine's ISD on the same settings (full Gibbs sweeps, sampled hidden s
 the reference, ideal and with the ``loihi2_tag`` profile.
 
 Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [--duration MS] [--replot]
-                                         [--only NAME ...]
+      [--only NAME ...]
       (needs results/bas3 and results/digits from `make demo` and `make digits`; missing ones are
       skipped; the default 240 s of on-chip learning takes about 20 minutes per ProcessModel tag
       and seed unloaded; ``--only`` recomputes the named parts -- ``deploy``, ``fixed``, ``tag``,

@@ -45,7 +45,7 @@ stationary drift ``E_pi[Y]``, and ``V = dt * sum_params [Var_pi(Y) + 2 sum_k Cov
 from the chain's fundamental matrix (Kemeny & Snell 1960).
 
 The two terms of the bias, ``O(eta s / tau) + O(eta^2 tau)`` (Williams et al. 2023)
----------------------------------------------------------------------------------
+-----------------------------------------------------------------------------------
 With learning rate ``eta`` the weights follow ``dtheta/dt = eta Y``; averaging over the fast
 (state, phase) process gives the mean flow ``dtheta/dt = eta drift(theta)`` with, per unit
 learning rate, ::
@@ -471,8 +471,9 @@ def mean_phase_age(length_ratio: float, dt: float) -> float:
 
 
 def learning_rate_bias(mean_age: float, b: float, f_pos, weights_pos, mu_neg, jvp_pos, jvp_neg) -> np.ndarray:
-    """Coefficient ``beta_eta`` of the learning-rate term of the always-on drift (module
-    docstring, eq. (B2)): ``drift = g + (D+ - D-) / E[L] + eta beta_eta + ...`` with
+    """Coefficient ``beta_eta`` of the learning-rate term of the always-on drift.
+
+    Module docstring, eq. (B2): ``drift = g + (D+ - D-) / E[L] + eta beta_eta + ...`` with::
 
         beta_eta = A [ sum_d p_d J_d (f_d / b - g) + J_- (mu_- / (1 - b) + g) ],
         g = sum_d p_d f_d - mu_-.

@@ -363,12 +363,25 @@ TRACED = [
      lambda: [None, None, math.log(512 / 14), None, None, math.log(65536 / 30)]),
     (R, "barely left the uniform model (ln(512/14) = 3.60 nats)", lambda: [None, None, math.log(512 / 14)]),
     ("docs/getting_started.rst", "ln(512/14) = 3.60 nats", lambda: [None, None, math.log(512 / 14)]),
-    (E, "bas3 ISD 0.22 +- 0.02 vs TwoPhase 0.25 +- 0.003 nats (the README table's",
+    (E, "bas3 ISD 0.22 +- 0.02 vs TwoPhase 0.25 +- 0.003 nats;",
      lambda: [table("bas3", "isd"), table("bas3", "isd", "se"), table("bas3", "twophase"),
               table("bas3", "twophase", "se")]),
     # the README's results table (benchmarks/readme_numbers.py --part table)
     (R, "| KL 0.217 +- 0.022 nats | KL 0.252 +- 0.003 nats |",
      lambda: [table("bas3", "isd"), table("bas3", "isd", "se"), table("bas3", "twophase"), table("bas3", "twophase", "se")]),
+    (R, "| KL 0.79 +- 0.14 nats | KL 0.72 +- 0.02 nats |",
+     lambda: [table("bas4", "isd"), table("bas4", "isd", "se"), table("bas4", "twophase"), table("bas4", "twophase", "se")]),
+    (R, "| 95.6 % test accuracy | 97.8 % test accuracy |",
+     lambda: [table("digits", "isd"), table("digits", "twophase")]),
+    (R, "The `bas4` run took 267 s of CPU time and the `digits` run 167 s",
+     lambda: [rn("table")["bas4"]["cpu_s"], rn("table")["digits"]["cpu_s"]]),
+    (E, "bas4 ISD 0.79 +- 0.14 vs TwoPhase 0.72 +- 0.02 nats",
+     lambda: [table("bas4", "isd"), table("bas4", "isd", "se"), table("bas4", "twophase"), table("bas4", "twophase", "se")]),
+    # benchmarks/emc2_estimator_speed.json (CPU ms per step at batch 16)
+    (R, "in-batch 0.61 ms, SogCLR 0.60 ms, EMC^2 0.78 ms (1.28 times in-batch), ISD 0.78 ms, exact 14.06 ms",
+     lambda: [bench("emc2_estimator_speed.json")["ms_per_step_cpu"][k] for k in ("in_batch", "sogclr")] + [None]
+     + [bench("emc2_estimator_speed.json")["ms_per_step_cpu"]["emc2"], bench("emc2_estimator_speed.json")["emc2_over_in_batch_cpu"]]
+     + [bench("emc2_estimator_speed.json")["ms_per_step_cpu"][k] for k in ("isd", "exact")]),
     # make bench (benchmarks/throughput.json)
     (R, "(load average 12-26 on 2 cores)",
      lambda: [min(bench("throughput.json")["dt=0.1"]["loadavg_before"] + bench("throughput.json")["dt=0.1"]["loadavg_after"]),
@@ -423,7 +436,7 @@ TRACED = [
      lambda: [curve("Lava floating_pt")[1][0], curve("Lava floating_pt")[1][-1], curve("Lava floating_pt")[0][-1],
               curve("Lava floating_pt")[1].min(), curve("numpy engine")[1][-1], curve("numpy engine")[1].min(),
               curve("Lava fixed_pt")[1].min()]),
-    (R, "fluctuates (2.08 at 240 s;", lambda: [curve("Lava fixed_pt")[1][-1], curve("Lava fixed_pt")[0][-1]]),
+    (R, "fluctuates (2.08 at 240 s)", lambda: [curve("Lava fixed_pt")[1][-1], curve("Lava fixed_pt")[0][-1]]),
     (R, "measures falls from 40.96 to 0.078 (gradient units^2; the\nprofile predicts 0.079)",
      lambda: [fpf_lava("Lava loihi2 (9 bits, shared)", "noise_lava"), fpf_lava("Lava loihi2_tag (9 bits + 4-bit tag)", "noise_lava"),
               None, fpf_lava("Lava loihi2_tag (9 bits + 4-bit tag)", "noise_profile")]),
@@ -700,21 +713,6 @@ TRACED += [
 #: (document, phrase, note): numbers whose run is not saved; ``note`` (saying "not saved") must
 #: stand within NEAR characters of the phrase
 UNSAVED = [
-    (E, "roughly 60-85 proposals to reach total variation 0.02 of its softmax", "Those checks are scratch runs, not saved"),
-    (E, "one run's error at N = 8000 is 0.072 +- 0.009 (M only, 20 seeds", "a one-off run, not saved"),
-    (R, "in-batch 0.61 ms, SogCLR 0.60 ms, EMC^2 0.88 ms (1.44 times in-batch), ISD 0.92 ms, exact 20.5 ms",
-     "benchmark output, not saved in the repository"),
-    (R, "| KL 0.89 +- 0.14 nats | KL 0.71 +- 0.02 nats |", "`make digits` and are not saved"),
-    (R, "| 95.6 % test accuracy | 97.8 % test accuracy |", "`make digits` and are not saved"),
-    (R, "`make demo` takes about 1.5 minutes, `make bas4` about 4.5", "of earlier runs, not saved"),
-    (R, "reached 1.41", "an earlier run, not saved"),
-    (R, "1.98 in the earlier run", "an earlier run, not saved"),
-    (R, "plateaus at 1.4-2.0 nats", "plateaus at 1.4-2.0 nats; not saved"),
-    (R, "without a profile 0.933 and with `loihi2` 1.83", "not saved"),
-    (R, "about 4.6 s of wall time per simulated second", "on 2 cores (not saved)"),
-    (E, "bas4 ISD 0.89 +- 0.14 vs TwoPhase 0.71 +- 0.02 nats (one run, not saved)", "(one run, not saved)"),
-    (E, "1.41 in an earlier run", "1.41 in an earlier run, not saved"),
-    ("docs/engines/lava.rst", "about 4.6 s of wall time per simulated second", "one run, not saved"),
 ]
 
 #: phrases whose decimal numbers are not measurements

@@ -10,7 +10,7 @@ from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension, magn
 from neurocl.data.digits import one_hot
 from neurocl.data.spec import Dataset
 from neurocl.errors import ConfigError
-from neurocl.measure.representation import (check_metric_names, column_definitions, metrics_field, table_columns,
+from neurocl.measure.representation import (RecordsRepresentationMetrics, check_metric_names, metrics_field,
                                              with_representation_metrics)
 from neurocl.numerics import batched_vecmat
 from neurocl.simulation import Task
@@ -26,7 +26,7 @@ def hard_sigmoid(s: np.ndarray) -> np.ndarray:
 
 @CIRCUITS.register
 @dataclass(frozen=True)
-class LayeredHopfield:
+class LayeredHopfield(RecordsRepresentationMetrics):
     """Layered Hopfield network for supervised contrastive learning (CHL / EP).
 
     Energy (Scellier & Bengio 2017, Eq. 1, with a chain of layers ``x -> h -> y``)::
@@ -120,15 +120,6 @@ class LayeredHopfield:
         object.__setattr__(self, "eval_time", positive("eval_time", self.eval_time))
         object.__setattr__(self, "init_scale", non_negative("init_scale", self.init_scale))
         object.__setattr__(self, "metrics", check_metric_names(self.metrics))
-
-    @property
-    def table_metrics(self) -> tuple:
-        """The run table's columns: the main metric, then the opt-in metrics' columns."""
-        return table_columns((self.main_metric,), self.metrics)
-
-    @property
-    def metric_definitions(self):
-        return column_definitions({}, self.metrics)
 
     @property
     def layers(self):

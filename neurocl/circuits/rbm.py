@@ -9,7 +9,7 @@ import numpy as np
 from neurocl.circuits.base import CIRCUITS, Params, State, check_dimension, magnitude_check
 from neurocl.data.spec import Dataset
 from neurocl.measure.exact import rbm_kl, rbm_nll
-from neurocl.measure.representation import (check_metric_names, column_definitions, metrics_field, table_columns,
+from neurocl.measure.representation import (RecordsRepresentationMetrics, check_metric_names, metrics_field,
                                              with_representation_metrics)
 from neurocl.numerics import batched_vecmat, sigmoid
 from neurocl.simulation import Task
@@ -20,7 +20,7 @@ __all__ = ["RBM"]
 
 @CIRCUITS.register
 @dataclass(frozen=True)
-class RBM:
+class RBM(RecordsRepresentationMetrics):
     """Binary RBM with energy ``E(v, h) = -v.W.h - a.v - c.h``, ``v, h`` in {0, 1}.
 
     Units follow continuous-time Glauber dynamics (Glauber, J. Math. Phys. 4, 294, 1963): each
@@ -82,15 +82,6 @@ class RBM:
     @property
     def n_synapses(self) -> int:
         return self.n_visible * self.n_hidden
-
-    @property
-    def table_metrics(self) -> tuple:
-        """The run table's columns: the main metric, then the opt-in metrics' columns."""
-        return table_columns((self.main_metric,), self.metrics)
-
-    @property
-    def metric_definitions(self):
-        return column_definitions({}, self.metrics)
 
     def representation(self, params: Params, replica: int, x: np.ndarray) -> np.ndarray:
         """Hidden means ``p(h = 1 | v) = sigmoid(c + v W)`` of the rows ``v`` of ``x``, ``(m, n_hidden)``."""

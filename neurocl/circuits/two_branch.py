@@ -43,7 +43,7 @@ from scipy.special import erf
 
 from neurocl.circuits.base import CIRCUITS
 from neurocl.errors import ConfigError
-from neurocl.measure.representation import (check_metric_names, column_definitions, metrics_field, table_columns,
+from neurocl.measure.representation import (RecordsRepresentationMetrics, check_metric_names, metrics_field,
                                              with_representation_metrics)
 from neurocl.schema import Registry
 from neurocl.simulation import Task
@@ -195,7 +195,7 @@ MAX_NORM = 1e4
 # ----------------------------------------------------------------------------- the description
 @CIRCUITS.register
 @dataclass(frozen=True)
-class TwoBranch:
+class TwoBranch(RecordsRepresentationMetrics):
     """A ``K``-unit nonlinear network with shared weights in ``views`` branches on the sphere
     model (module docstring: data, views, loss, learning).
 
@@ -278,15 +278,6 @@ class TwoBranch:
     @property
     def n_synapses(self) -> int:
         return self.N * self.K
-
-    @property
-    def table_metrics(self) -> tuple:
-        """The run table's columns: the main metric, then the opt-in metrics' columns."""
-        return table_columns((self.main_metric,), self.metrics)
-
-    @property
-    def metric_definitions(self):
-        return column_definitions({}, self.metrics)
 
     def representation(self, params: dict, replica: int) -> np.ndarray:
         """Outputs ``y = sigma(W^T x / sqrt(N))`` ``(REPRESENTATION_SAMPLES, K)`` of one branch on

@@ -36,7 +36,7 @@ from neurocl.errors import ConfigError
 from neurocl.schema import Registry
 
 __all__ = ["RepresentationMetric", "REPRESENTATION_METRICS", "check_metric_names", "table_columns",
-           "column_definitions", "with_representation_metrics", "metrics_field"]
+           "column_definitions", "with_representation_metrics", "metrics_field", "RecordsRepresentationMetrics"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,21 @@ def column_definitions(base: dict, names) -> MappingProxyType:
     for n in names:
         out.update(REPRESENTATION_METRICS[n].definitions)
     return MappingProxyType(out)
+
+
+class RecordsRepresentationMetrics:
+    """Mixin of a circuit with one main metric and a ``metrics`` field: its run-table columns
+    (the main metric, then the opt-in metrics' columns) and their definitions."""
+
+    @property
+    def table_metrics(self) -> tuple:
+        """The run table's columns: the main metric, then the opt-in metrics' columns."""
+        return table_columns((self.main_metric,), self.metrics)
+
+    @property
+    def metric_definitions(self) -> MappingProxyType:
+        """Column -> meaning and unit, for the opt-in metrics' columns."""
+        return column_definitions({}, self.metrics)
 
 
 def with_representation_metrics(task, names, representation: Callable):
