@@ -68,11 +68,13 @@ def _finished(spec, out: Path) -> str | None:
     return None
 
 
-def part_table(results: Path, specs, reuse: bool, save) -> dict:
+def part_table(results: Path, specs, reuse: bool, save, overwrite: bool = False) -> dict:
     """Each shipped spec as the Makefile runs it; final main metric per learner.  ``save(rows)``
     is called after each spec (a killed run keeps the specs already done).  With ``reuse``, a
     spec whose results directory already holds its finished run is read back, not rerun (no
-    timing then: ``cpu_s``/``wall_s`` are null and ``reused`` names the run's finish time)."""
+    timing then: ``cpu_s``/``wall_s`` are null and ``reused`` names the run's finish time).
+    A results directory holding another run is refused (as ``neurocl run`` does) unless
+    ``overwrite``."""
     rows = {}
     for name in specs:
         spec = neurocl.load_spec(name)
@@ -82,7 +84,7 @@ def part_table(results: Path, specs, reuse: bool, save) -> dict:
             res = neurocl.run(spec, out=out, resume=True)
             timing = {"cpu_s": None, "wall_s": None, "reused": finished}
         else:
-            res, timing = _timed(lambda: neurocl.run(spec, out=out, overwrite=True))
+            res, timing = _timed(lambda: neurocl.run(spec, out=out, overwrite=overwrite))
         metric = res.main_metric
         rows[name] = {"metric": metric, "duration_ms": spec.simulation.duration,
                       "results": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out),
@@ -146,6 +148,8 @@ def main(argv=None):
     ap.add_argument("--reuse", action="store_true",
                     help="table part: read back a spec's finished run in --results instead of running it (untimed)")
     ap.add_argument("--results", default=str(ROOT / "results"), help="where the table's runs go (results/<name>)")
+    ap.add_argument("--overwrite", action="store_true",
+                    help="table part: replace a results directory that holds another run (default: refuse)")
     ap.add_argument("--time", type=float, default=500_000.0, help="fallback part: simulated ms per run")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
@@ -174,10 +178,17 @@ def main(argv=None):
     parts = ("table", "api", "fallback") if args.part == "all" else (args.part,)
     for part in parts:
         if part == "table":
-            part_table(Path(args.results), specs, args.reuse, lambda rows: save("table", rows, merge=True))
+            part_table(Path(args.results), specs, args.reuse, lambda rows: save("table", rows, merge=True),
+                       overwrite=args.overwrite)
         else:
             save(part, part_api() if part == "api" else part_fallback(args.time))
 
 
 if __name__ == "__main__":
-    main()
+    from neurocl.errors import NeuroclError
+
+    try:
+        main()
+    except NeuroclError as exc:   # a user's mistake (e.g. a results directory holding another run): one line
+        print(f"readme_numbers: error: {exc}", file=sys.stderr)
+        sys.exit(2)

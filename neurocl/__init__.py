@@ -8,12 +8,13 @@ Scripts start with :func:`load_spec` (a shipped spec such as ``"bas3"`` or a TOM
 with overrides), :func:`run` (on a hardware profile; returns a :class:`RunResult` of numpy
 arrays) and :func:`load_result` (a saved results directory); see :mod:`neurocl.api`.
 
-Diagnostics: the library writes nothing to stdout or stderr itself; it reports through
+Diagnostics: the library does not print on its own; it reports through
 ``logging`` (loggers named after the modules, under ``"neurocl"``, silent until the
 application configures logging) and through ``warnings`` for conditions the caller should
 act on (a partial results directory, a slower fallback path), which the command line shows
 as ``neurocl: warning: ...``.  Only the command line (:mod:`neurocl.cli`) prints tables and
-progress bars; functions that produce such output take an ``echo`` callable.
+progress bars; functions that produce such output take an ``echo`` callable (the gallery's
+:func:`neurocl.plotting.save_with_numbers` defaults to ``print``, as its scripts want).
 """
 
 import logging as _logging

@@ -117,3 +117,18 @@ def test_bas3_always_on_variance_agrees_with_the_sampled_renewal_prediction():
     assert row["variance_method"].startswith("renewal V(b)") and "free run" in row["moments_method"]
     assert abs(row["measured_variance"] - row["predicted_variance"]) <= 3 * row["measured_variance_se"], row
     assert row["variance_optimal_b"] > row["single_sample_b"] + 0.02, row
+
+
+def test_measurement_is_the_numpy_engines_whatever_the_spec_names(tiny, tmp_path, capsys):
+    """A spec naming Brian2 spiking units (and a device profile) is measured on the numpy engine
+    with ideal weights, as the command says: its results equal the numpy spec's, number for number."""
+    other = tmp_path / "tiny_brian2.toml"
+    other.write_text(TINY.replace('engine = "numpy"', 'engine = { name = "brian2", units = "spiking", target = "numpy" }\n'
+                                                      'profile = "pcm"'))
+    rows = []
+    for spec, out in ((tiny, tmp_path / "a"), (other, tmp_path / "b")):
+        assert main(["check-theory", "--circuit", str(spec), "--always-on", "--time", "500", "--states", "1",
+                     "--replicas", "4", "--windows", "4", "--out", str(out)]) == 0
+        rows.append(json.loads((out / "always_on.json").read_text()))
+    capsys.readouterr()
+    assert rows[0] == rows[1]
