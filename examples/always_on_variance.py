@@ -18,15 +18,12 @@ Run:  python examples/always_on_variance.py [--quick] [--out examples/always_on_
 """
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.data import bars_and_stripes
 from neurocl.engines import get_engine
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory_always_on import (
     grid_length_moments,
     measure_rbm_always_on,
@@ -167,9 +164,7 @@ def main(argv=None):
     ax.set_title("finite-phase bias, b = 0.5, eta -> 0")
     ax.legend(fontsize=6)
     out["bias"] = bias_rows
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(out, indent=1))
-    print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    save_with_numbers(fig, args.out, out)
 
 
 if __name__ == "__main__":

@@ -38,18 +38,15 @@ Run:  python examples/emc2_device_estimators.py [--out examples/emc2_device_esti
 import argparse
 import copy
 import dataclasses
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, fixed_setting
 from neurocl.hardware import load_profile
 from neurocl.hardware.device import SynapseArray
 from neurocl.measure.estimator import estimator_statistics, r_squared
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.samplers import make_estimator
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
 
@@ -208,14 +205,13 @@ def main(argv=None):
     ax[2].plot(cov[dev_sel], meas[dev_sel], "x", ms=4, label=f"devices (R^2 {summary['r2_cov_device_rows']:.2f})")
     ax[2].set(xlabel="predicted extra loss change (nats)", ylabel="measured (nats)", title="Lemma 2.1 (covariance form)")
     ax[2].legend(fontsize=7)
-    save(fig, args.out)
     res = dict(setting=dict(n=args.n, d_out=args.d_out, n_params=N, beta=args.beta, draws=args.draws, batches=batches,
                             etas=etas, seed=args.seed, loss=L0, grad_norm=float(np.linalg.norm(g)),
                             hessian_eig_max=float(lam[-1]), profiles=list(profs)),
                units="gradients: nats per unit weight; losses: nats; weights: network units",
                read_rows=read_rows, device_rows=device_rows, rows=rows, summary=summary, wall_s=time.time() - t0)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(res, indent=1))
-    print(f"wall time {res['wall_s']:.1f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    save_with_numbers(fig, args.out, res)
+    print(f"wall time {res['wall_s']:.1f} s")
 
 
 if __name__ == "__main__":

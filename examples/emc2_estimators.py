@@ -32,16 +32,13 @@ Run:  python examples/emc2_estimators.py [--out examples/emc2_estimators.png] [-
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.engines.numpy.sample_contrastive import estimate_param_grad, exact_loss, fixed_setting
 from neurocl.measure.estimator import estimator_statistics, r_squared
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.samplers import make_estimator
 from neurocl.theory import predict_delta_loss, predict_delta_loss_cov
 
@@ -134,14 +131,13 @@ def main(argv=None):
     ax[2].set(xlabel="predicted extra loss change (nats)", ylabel="measured (nats)", title="Lemma 2.1, one step")
     ax[0].legend(fontsize=7)
     ax[2].legend(fontsize=7)
-    save(fig, args.out)
     res = dict(setting=dict(n=args.n, d_out=args.d_out, n_params=N, beta=args.beta, draws=args.draws, batches=batches,
                             etas=etas, seed=args.seed, loss=L0, grad_norm=float(np.linalg.norm(g)),
                             hessian_eig_min=float(lam[0]), hessian_eig_max=float(lam[-1]), hessian_trace=float(lam.sum())),
                units="gradients: nats per unit weight; losses: nats", rows=rows, summary=summary,
                wall_s=time.time() - t0)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(res, indent=1))
-    print(f"wall time {res['wall_s']:.1f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    save_with_numbers(fig, args.out, res)
+    print(f"wall time {res['wall_s']:.1f} s")
 
 
 if __name__ == "__main__":

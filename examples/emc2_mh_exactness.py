@@ -25,15 +25,12 @@ Run:  python examples/emc2_mh_exactness.py [--out examples/emc2_mh_exactness.png
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.objectives import normalize
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.samplers import mh_independence_sweep, run_table_chains, table_chain_marginals, table_targets
 
 
@@ -158,10 +155,9 @@ def main(argv=None):
               title=f"{args.replicas} sampled chains (dashed: floor)")
     ax[0].legend(fontsize=7)
     ax[1].legend(fontsize=7)
-    save(fig, args.out)
     res["wall_s"] = time.time() - t0
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(res, indent=1))
-    print(f"wall time {res['wall_s']:.1f} s; wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+    save_with_numbers(fig, args.out, res)
+    print(f"wall time {res['wall_s']:.1f} s")
 
 
 if __name__ == "__main__":

@@ -41,18 +41,15 @@ Run:  python examples/two_branch_hardware.py [--quick] [--out examples/two_branc
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.circuits.two_branch import TwoBranch, frame, output_errors, overlaps, sample_features, sample_views
 from neurocl.engines.numpy.two_branch import OnlineLearner
 from neurocl.hardware.device import SynapseArray, device_update, read_weights
 from neurocl.hardware.profile import load_profile
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory import predict_delta_loss
 from neurocl.theory_two_branch import draw_base, hessian_trace, population_loss, solve_ode, symmetrised
 
@@ -305,10 +302,9 @@ def main(argv=None):
     axes[2].set_ylabel("extra loss per step over ideal SGD")
     axes[2].set_title("one device step at fixed W")
     axes[2].legend(fontsize=7)
-    save(fig, args.out)
     out["wall_s"] = time.time() - t_start
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(out, indent=1))
-    print(f"wrote {args.out} ({out['wall_s']:.0f} s)")
+    save_with_numbers(fig, args.out, out)
+    print(f"wall time {out['wall_s']:.0f} s")
 
 
 if __name__ == "__main__":

@@ -34,17 +34,14 @@ Run:  python examples/two_branch_ode.py [--out examples/two_branch_ode.png] [--N
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import matplotlib.ticker
 import numpy as np
 
-from neurocl.atomic import write_text_atomic
 from neurocl.circuits.two_branch import TwoBranch
 from neurocl.engines.numpy.two_branch import simulate_online
-from neurocl.plotting import new_figure, save
+from neurocl.plotting import new_figure, save_with_numbers
 from neurocl.theory_two_branch import draw_base, sobol_rule, solve_ode, symmetrised
 
 SETTING = dict(K=2, d1=2, activation="tanh", s=0.5, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1, init_noise=0.1)
@@ -160,8 +157,7 @@ def main(argv=None):
     axes[1].set_ylabel("sup_t max_ij |(M, Q)_sim - (M, Q)_ode|")
     axes[1].set_title(f"fitted slope {slope:.2f}")
     axes[1].legend()
-    save(fig, args.out)
-    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps(
+    save_with_numbers(fig, args.out,
         {"setting": setting, "tau": tau, "t_end": args.t_end, "seeds": args.seeds, "start": args.start,
          "M0": M0.tolist(), "Q0": Q0.tolist(), "ode_quadrature_error": qerr, "ode_step_error": step_err,
          "ode_dt": args.dt, "ode_expectations": how, "ode_wall_s": ode_wall,
@@ -172,8 +168,7 @@ def main(argv=None):
          "sup_error_M_mean_se": {str(n): errors_m[n] for n in Ns},
          "sup_error_of_seed_mean": {str(n): bias[n] for n in Ns},
          "sup_fluctuation_mean_se": {str(n): fluct[n] for n in Ns}, "slope": slope,
-         "slope_seed_mean": slope_mean}, indent=1))
-    print(f"wrote {args.out}")
+         "slope_seed_mean": slope_mean})
 
 
 if __name__ == "__main__":
