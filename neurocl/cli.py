@@ -318,9 +318,7 @@ def _check_theory_always_on(args, config) -> int:
         raise ConfigError("check-theory --always-on measures the ideal always-on estimator on the numpy engine: "
                           "--engine lava and --profile do not apply")
     check_always_on_config(config)
-    # the measurement is the numpy engine's, whatever engine the spec names (its options reset)
-    config = config.replace(engine="numpy", profile="ideal", duration=100_000.0 if args.time is None else args.time,
-                            seed=args.seed)
+    config = config.replace(duration=100_000.0 if args.time is None else args.time, seed=args.seed)
     states = 2 if args.states is None else args.states
     print(f"{config.name}: the always-on (ISD) estimator at {states} state(s) of an ideal ISD trajectory "
           f"({config.simulation.duration:g} ms); engine: {args.replicas} replicas x {args.windows} windows")

@@ -190,7 +190,8 @@ def check_always_on(config, n_states: int = 2, replicas: int = 16, windows: int 
     """The always-on estimator's variance and bias (:func:`neurocl.theory_always_on.always_on_report`)
     at ``n_states`` states of the spec's ideal ISD trajectory: one dict per state, with
     ``time_ms``.  Needs an RBM, an ISD learner with stochastic phases, ``replicas >= 2``
-    (:class:`ConfigError` otherwise, naming what is wrong)."""
+    (:class:`ConfigError` otherwise, naming what is wrong).  The trajectory and the measurement
+    run on the numpy engine with ideal weights, whatever engine and profile the spec names."""
     from neurocl.theory_always_on import always_on_report
 
     check_arguments(n_states=n_states, replicas=replicas, windows=windows, seed=seed)
@@ -200,6 +201,7 @@ def check_always_on(config, n_states: int = 2, replicas: int = 16, windows: int 
     if windows < 2:
         raise ConfigError(f"windows = {windows} must be >= 2 for the always-on check (variance across windows)")
     check_always_on_config(config)
+    config = config.replace(engine="numpy", profile="ideal")   # engine options reset with the engine
     data, spec, states, sim = trajectory_states(config, n_states)
     engine = get_engine(config.engine)
     rows = []
