@@ -252,6 +252,12 @@ def _tag_job(n_sweeps, accumulator_bits):
     return out, net["scaling"]
 
 
+# Intermittent: passed alone 15 times in a row and in three fresh-clone CI runs, but failed once in a
+# fourth inside `make test-lava` (replica 2, one visible row: 16 w + t one tag unit above the ideal
+# replay on 8 of 16 synapses, as if one extra coincidence were credited).  The cause (a recording /
+# learning step mismatch in Lava's scheduling, or a carry race) is not found yet: the test runs in
+# `make test-slow` until it is (DEVELOPERS.md, "Learning with replicas").
+@pytest.mark.slow
 def test_tag_accumulator_is_exact_error_feedback_on_the_emulator():
     """On-chip ISD with a 4-bit tag (``eta = 2^-10 /ms``: one coincidence is exactly one tag unit,
     so nothing is rounded): ``16 w + t`` changes by exactly the ideal ISD update of the recorded
