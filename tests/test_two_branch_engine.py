@@ -177,10 +177,10 @@ def test_hardware_profiles_hold_the_weights():
 
 
 def test_filling_ahead_does_not_change_the_trajectory():
-    """One replica with a thread pool fills the next block's views while the kernel runs on the
+    """One replica with a thread pool fills the next two blocks' views while the kernel runs on the
     current one: the weights after 1000 steps (N = 600, K = 4) are bitwise those of the
     single-threaded learner (no filling ahead), whole or cut into checkpoints at odd steps.
-    Seen failing with the next-but-one block filled ahead (``_fill_ahead(j + 2)``)."""
+    Seen failing with the wrong block filled ahead (block ``i + 1`` in the slot of ``i``)."""
     m = TwoBranch(N=600, K=4, d1=3)
     M0, Q0 = m.initial_overlaps(np.random.default_rng(0))
     Ws = []

@@ -103,6 +103,7 @@ _KI = _KI.astype(np.int32)
 _LANES = 8            # interleaved SFC64 streams per chunk
 _TILE = 512           # 64-bit draws per lane per tile (raw scratch: _TILE x _LANES uint64)
 _CHUNKS = 2           # chunks per replica and block (the parallel unit; fixed, not the thread count)
+_AHEAD = 2            # blocks filled ahead of the kernel (one replica with a thread pool)
 _U64 = np.uint64
 _FAST = {"reassoc", "contract", "arcp", "nsz"}   # reorder sums (vectorise); no nnan/ninf (divergence checks)
 
@@ -535,8 +536,9 @@ class OnlineLearner:
             self.W[...] = self.devices.read()
             self.kernel = "numpy"
         self._scratch = np.empty((replicas * _CHUNKS, _TILE, _LANES), np.uint64)
-        self._block_index, self._X, self._buffers = -1, None, [None, None]
-        self._prefetch = None                     # (block index, chunk futures, views) being filled ahead
+        self._block_index, self._X, self._buffers = -1, None, [None] * (_AHEAD + 1)
+        self._slot_scratch = [None] * (_AHEAD + 1)
+        self._prefetch = {}                       # block index -> (chunk futures, views) being filled ahead
         self._H = np.zeros((replicas, model.views, model.K))       # fields of the next sample (kernel)
         self._h_step = -1                                            # ... of this step
         n_threads = min(threads or os.cpu_count() or 1, replicas * _CHUNKS)
@@ -547,40 +549,53 @@ class OnlineLearner:
         return {"W": self.W, "U": self.U}
 
     def _buffer(self, j: int) -> np.ndarray:
-        """The learner's view buffer for block ``j`` (two, by parity: block ``j + 1`` is filled
-        ahead while the kernel reads block ``j``)."""
-        if self._buffers[j % 2] is None:
-            self._buffers[j % 2] = np.empty(self.W.shape[0] * self.block * self.model.views * self.model.N)
-        return self._buffers[j % 2]
+        """The learner's view buffer for block ``j`` (``_AHEAD + 1`` of them, by ``j`` modulo
+        that: blocks ``j + 1 .. j + _AHEAD`` are filled ahead while the kernel reads block ``j``)."""
+        slot = j % (_AHEAD + 1)
+        if self._buffers[slot] is None:
+            self._buffers[slot] = np.empty(self.W.shape[0] * self.block * self.model.views * self.model.N)
+        return self._buffers[slot]
 
-    def _drain(self):
-        """Waits for the block being filled ahead; returns it as ``(index, views)`` (or None)."""
-        if self._prefetch is None:
-            return None
-        j, futures, X = self._prefetch
-        self._prefetch = None
-        for f in futures:
-            f.result()
-        return j, X
+    def _drain(self, j: int | None = None):
+        """Waits for the blocks being filled ahead; returns block ``j``'s views if it was one
+        of them (else None)."""
+        found = None
+        for i, (futures, X) in sorted(self._prefetch.items()):
+            for f in futures:
+                f.result()
+            if i == j:
+                found = X
+        self._prefetch = {}
+        return found
 
     def _samples(self, j: int, reuse: bool = False) -> np.ndarray:
         """The views of block ``j``'s samples, ``(R, block, A, N)`` (``reuse``: in the learner's
-        buffers, overwritten two blocks later)."""
-        done = self._drain()
-        if reuse and done is not None and done[0] == j:
-            return done[1]
+        buffers, overwritten ``_AHEAD + 1`` blocks later)."""
+        if reuse and j in self._prefetch:
+            futures, X = self._prefetch.pop(j)
+            for f in futures:
+                f.result()
+            return X
+        self._drain()
         return block_views(self.model, self.U, self.seed, j, self.block, self.base, self._scratch, self._pool,
                            self._buffer(j) if reuse else None)
 
     def _fill_ahead(self, j: int) -> None:
-        """Starts filling block ``j``'s views in the thread pool (the same numbers as
-        :meth:`_samples`; the caller's kernel runs meanwhile on the previous block)."""
-        if self._prefetch is not None or self._pool is None:
+        """Starts filling blocks ``j .. j + _AHEAD - 1``'s views in the thread pool, those not
+        already under way (the same numbers as :meth:`_samples`; the caller's kernel runs
+        meanwhile on block ``j - 1``, whose buffer slot none of them uses)."""
+        if self._pool is None:
             return
-        X, fill, C = _block_fill(self.model, self.U, self.seed, j, self.block, self.base, self._scratch,
-                                 self._buffer(j))
-        self._prefetch = (j, [self._pool.submit(fill, ch) for ch in range(C)],
-                          X.reshape(self.W.shape[0], self.block, self.model.views, self.model.N))
+        for i in range(j, j + _AHEAD):
+            if i in self._prefetch:
+                continue
+            slot = i % (_AHEAD + 1)
+            if self._slot_scratch[slot] is None:
+                self._slot_scratch[slot] = np.empty_like(self._scratch)
+            X, fill, C = _block_fill(self.model, self.U, self.seed, i, self.block, self.base,
+                                     self._slot_scratch[slot], self._buffer(i))
+            self._prefetch[i] = ([self._pool.submit(fill, ch) for ch in range(C)],
+                                 X.reshape(self.W.shape[0], self.block, self.model.views, self.model.N))
 
     def _weights(self, k0: int, k1: int):
         """Term weights ``(wa, wd)`` (R, k1 - k0) of steps ``k0 .. k1-1``."""
