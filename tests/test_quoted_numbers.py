@@ -262,6 +262,11 @@ def isd_row(b, key):
     return row[key]
 
 
+def isd_conv(tau):
+    (row,) = [r for r in isd()["converged"] if r["tau"] == tau]
+    return row
+
+
 def isd_eq(tau):
     (row,) = [r for r in isd()["equal_samples"] if r["tau"] == tau]
     return row
@@ -609,6 +614,20 @@ TRACED = [
      lambda: [isd()["config"]["b_run"], isd_eq(1.0)["isd"]["mean"], isd_eq(1.0)["isd"]["sd"], isd_eq(1.0)["sgd"]["mean"],
               isd_eq(1.0)["sgd"]["sd"], 1] + [r["gap"] for r in isd()["equal_samples"]]
      + [r["tau"] for r in isd()["equal_samples"]]),
+    (E, "the larger singular value of `M` agrees within the seed spread at every tau (0.739 vs 0.747 at tau = 0.5, "
+        "0.751 vs 0.749 at tau = 0.0625)",
+     lambda: [isd_conv(0.5)["isd"]["sv"][0], isd_conv(0.5)["sgd"]["sv"][0], 0.5, isd_conv(0.0625)["isd"]["sv"][0],
+              isd_conv(0.0625)["sgd"]["sv"][0], 0.0625]
+     if all(r["sv_gap"][0] <= r["sv_spread"][0] for r in isd()["converged"]) else [None]),
+    (E, "`tr(Q - M M^T)` 0.209 vs 0.033 at tau = 0.0625 (ratio 6.35; the ODE with `b`: 6.25), and lowers the "
+        "smaller singular value by 0.167, 0.068, 0.037, 0.021 at tau = 0.5, 0.25, 0.125, 0.0625 (ODE: 0.240, 0.076, "
+        "0.031, 0.008)",
+     lambda: [isd_conv(0.0625)["isd"]["bulk"], isd_conv(0.0625)["sgd"]["bulk"], 0.0625, isd_conv(0.0625)["bulk_ratio"],
+              isd_conv(0.0625)["ode_bulk_ratio"]] + [r["sv_gap"][1] for r in isd()["converged"]]
+     + [r["tau"] for r in isd()["converged"]] + [r["ode_sv_gap"][1] for r in isd()["converged"]]),
+    (E, "but stays 2.5 to 3.1 seed spreads",
+     lambda: [min(r["sv_gap"][1] / r["sv_spread"][1] for r in isd()["converged"]),
+              max(r["sv_gap"][1] / r["sv_spread"][1] for r in isd()["converged"])]),
     # phase-length laws (phase_laws.json)
     (E, "fixed 0.28 +- 0.05, exponential 0.40 +- 0.04, gamma 0.28 +- 0.03, uniform 0.32 +- 0.02 nats (TwoPhase "
         "0.26 +- 0.01)",
