@@ -11,9 +11,12 @@ feature ``j`` in units of ``sqrt(N)``, ``Q_ij`` the weights' inner products over
 ``N`` on log-log axes with the fitted slope (theory: ``-1/2``).  Also printed: the error of the
 seed mean and the finite-``N`` fluctuation alone (each seed against the seed mean).
 
-Start (``--start distinct``, default): unit ``i`` prefers feature ``i mod d1`` (``M0 = 0.3`` there,
-``0.05`` elsewhere, times ``sqrt(init_norm)``; ``Q0`` with diagonal ``init_norm``), so the trajectory learns the features without
-passing near a saddle.  ``--start random`` is ``TwoBranch.initial_overlaps`` (both units along
+Start (``--start distinct``, default): unit ``i`` prefers feature ``i mod d1`` (``M0 = 0.3 / (1 +
+i // d1)`` there, ``0.05`` elsewhere, times ``sqrt(init_norm)``; ``Q0`` with diagonal ``init_norm``), so
+the trajectory learns the features without passing near a saddle (with ``K > d1`` the units that
+repeat a feature start weaker, so which one keeps it is decided by the start, not by the
+fluctuations: from equal starts the ODE stays on the symmetric manifold, where both units
+decay, while each finite-``N`` run breaks the tie).  ``--start random`` is ``TwoBranch.initial_overlaps`` (both units along
 nearly the same direction): then the units must break a symmetry, which amplifies the
 ``O(N^-1/2)`` fluctuations by the saddle's growth factor (one run's error at ``N = 8000`` is 0.07
 there, the seed mean's 0.03, while the ODE's own error is below 1e-3: the escape from such a
@@ -81,8 +84,9 @@ def main(argv=None):
     if args.start == "random":
         M0, Q0 = m0.initial_overlaps(np.random.default_rng(0))
     else:
-        M0 = np.sqrt(args.init_norm) * np.where(np.arange(args.d1)[None, :] == (np.arange(args.K) % args.d1)[:, None],
-                                                0.3, 0.05)
+        units = np.arange(args.K)
+        M0 = np.sqrt(args.init_norm) * np.where(np.arange(args.d1)[None, :] == (units % args.d1)[:, None],
+                                                0.3 / (1 + units // args.d1)[:, None], 0.05)
         Q0 = M0 @ M0.T + np.diag(args.init_norm - (M0 * M0).sum(1))
     D = m0.views * m0.K
 
