@@ -8,7 +8,9 @@ and noise): bas3 KL of the emulator's samples (nats) and digits test accuracy (%
 float model.  Right: on-chip always-on ISD (``LearningSparse`` + ``Loihi3FLearningRule``) on
 bas3 in the emulator, ``fixed_pt`` on the ``loihi2`` profile (updates stochastically rounded
 into the 9-bit weight), ``fixed_pt`` on the ``loihi2_tag`` profile (the synaptic tag as a 4-bit
-error-feedback accumulator below the weight; ``--tag-seeds`` seeds of 4 replicas) and
+error-feedback accumulator below the weight; ``--tag-seeds`` seeds of 4 replicas), the same
+with a 2-bit tag (``loihi2_tag`` with ``accumulator_bits = 2``; the third grid of the floor check
+in ``fixed_point_floor.py``) and
 ``floating_pt``, KL against simulated time (mean of the replicas, replicas as thin lines), with
 the numpy engine's ISD on the same settings (full Gibbs sweeps, sampled hidden statistic) as
 the reference, ideal and with the ``loihi2_tag`` profile.
@@ -18,10 +20,11 @@ Run:  python examples/lava_deployment.py [--out examples/lava_deployment.png] [-
       (needs results/bas3 and results/digits from `make demo` and `make digits`; missing ones are
       skipped; the default 240 s of on-chip learning takes about 20 minutes per ProcessModel tag
       and seed unloaded; ``--only`` recomputes the named parts -- ``deploy``, ``fixed``, ``tag``,
-      ``float``, ``numpy``, ``numpy_tag`` -- and keeps the others from the saved JSON)
+      ``tag2``, ``float``, ``numpy``, ``numpy_tag`` -- and keeps the others from the saved JSON)
 """
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -101,8 +104,10 @@ def compute(args, saved=None):
                                        phases, task, sim(seed), profile=profile)
 
     tag_seeds = [int(s) for s in args.tag_seeds.split(",")]
+    tag2 = dataclasses.replace(load_profile("loihi2_tag"), name="loihi2_tag, 2-bit", accumulator_bits=2)
     parts = {"fixed": ("Lava fixed_pt", lambda: [lava("fixed_pt", load_profile("loihi2"), 0)]),
              "tag": (TAG_CURVE, lambda: [lava("fixed_pt", load_profile("loihi2_tag"), s) for s in tag_seeds]),
+             "tag2": (TAG2_CURVE, lambda: [lava("fixed_pt", tag2, s) for s in tag_seeds]),
              "float": ("Lava floating_pt", lambda: [lava("floating_pt", None, 0)]),
              "numpy": ("numpy engine", lambda: [numpy(None, 0)]),
              "numpy_tag": (NUMPY_TAG_CURVE, lambda: [numpy(load_profile("loihi2_tag"), s) for s in tag_seeds])}
@@ -113,14 +118,15 @@ def compute(args, saved=None):
         trs = run()
         curves[name] = {"time_s": (trs[0].times / 1000).tolist(),
                         "kl_nats": np.concatenate([np.asarray(tr.metrics["kl_nats"]) for tr in trs], 1).tolist()}
-        if len(trs) > 1:
+        if key in ("tag", "tag2", "numpy_tag"):
             curves[name]["seeds"] = tag_seeds
     return {"rows": rows, "curves": curves, "eta": args.eta, "phase_mean": args.phase_mean}
 
 
 TAG_CURVE = "Lava fixed_pt, 4-bit tag (loihi2_tag)"
+TAG2_CURVE = "Lava fixed_pt, 2-bit tag"
 NUMPY_TAG_CURVE = "numpy engine, loihi2_tag"
-PARTS = ("deploy", "fixed", "tag", "float", "numpy", "numpy_tag")
+PARTS = ("deploy", "fixed", "tag", "tag2", "float", "numpy", "numpy_tag")
 
 
 def plot(res, out):
@@ -140,7 +146,7 @@ def plot(res, out):
             ax.legend(fontsize=7, loc="upper center")
         ax.set_title(f"{run} deployed on the emulator", fontsize=9)
     colors = {"Lava fixed_pt": "C1", "Lava floating_pt": "C0", "numpy engine": "0.3", TAG_CURVE: "C2",
-              NUMPY_TAG_CURVE: "C2"}
+              NUMPY_TAG_CURVE: "C2", TAG2_CURVE: "C3"}
     for name, c in res["curves"].items():
         t, kl = np.asarray(c["time_s"]), np.asarray(c["kl_nats"])
         color, ls = colors.get(name, "C4"), ":" if name == NUMPY_TAG_CURVE else "-"
