@@ -556,17 +556,12 @@ class OnlineLearner:
             self._buffers[slot] = np.empty(self.W.shape[0] * self.block * self.model.views * self.model.N)
         return self._buffers[slot]
 
-    def _drain(self, j: int | None = None):
-        """Waits for the blocks being filled ahead; returns block ``j``'s views if it was one
-        of them (else None)."""
-        found = None
-        for i, (futures, X) in sorted(self._prefetch.items()):
+    def _drain(self) -> None:
+        """Waits for the blocks being filled ahead and forgets them."""
+        for futures, _ in self._prefetch.values():
             for f in futures:
                 f.result()
-            if i == j:
-                found = X
         self._prefetch = {}
-        return found
 
     def _samples(self, j: int, reuse: bool = False) -> np.ndarray:
         """The views of block ``j``'s samples, ``(R, block, A, N)`` (``reuse``: in the learner's
