@@ -326,7 +326,7 @@ def exact_check(grids, steps, R, every, start_steps):
 
 #: Lava settings of the on-chip floor check: label -> (tag accumulator bits, lava_deployment.json curve or None)
 LAVA_SETTINGS = {"Lava loihi2 (9 bits, shared)": (0, "Lava fixed_pt"),
-                 "Lava 9 bits + 2-bit tag": (2, None),
+                 "Lava 9 bits + 2-bit tag": (2, "Lava fixed_pt, 2-bit tag"),
                  "Lava loihi2_tag (9 bits + 4-bit tag)": (4, "Lava fixed_pt, 4-bit tag (loihi2_tag)")}
 LAVA_FLOAT_CURVE = "Lava floating_pt"
 
