@@ -28,8 +28,8 @@ same seeds for every estimator of a cell).  The shipped figure comes from one ca
 loaded 2-core machine (the per-step times it prints are wall times under that load): digits
 with ``--datasets digits --batches 4 16 64 --seeds 5 --cache C`` (batches 4 and 16 partly from
 an earlier 3-seed fill of the same cache, same settings), MNIST-1D with ``--datasets mnist1d
---batches 16 64 4 --seeds 3 --cache C`` (3 seeds: one exact MNIST-1D step took about 0.2-0.25
-s of wall time), then ``--only-cached --datasets digits mnist1d --batches 4 16 64 --seeds 5
+--batches 16 64 4 --seeds 3 --cache C`` and then ``--seeds 5`` (one exact MNIST-1D step took
+about 0.2-0.25 s of wall time), then ``--only-cached --datasets digits mnist1d --batches 4 16 64 --seeds 5
 --cache C``.
 """
 
