@@ -56,7 +56,7 @@ from neurocl.theory_two_branch import draw_base, hessian_trace, population_loss,
 SETTING = dict(K=2, d1=2, activation="tanh", s=0.5, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1, init_noise=0.1)
 TAU = 1.0
 PROFILES = ("ideal", "rram_hfo2", "loihi2")
-FULL = dict(N=1000, seeds=3, t_end=5.0, n_eval=11, t_check=1.0, n_step=200, draws=10, loss_mc=20000, ode_mc=20000)
+FULL = dict(N=1000, seeds=3, t_end=5.0, n_eval=11, t_check=1.0, n_step=800, draws=10, loss_mc=20000, ode_mc=20000)
 QUICK = dict(N=200, seeds=1, t_end=0.5, n_eval=3, t_check=0.5, n_step=12, draws=3, loss_mc=2000, ode_mc=1000)
 
 
