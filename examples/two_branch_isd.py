@@ -15,6 +15,10 @@ Setting: ``K = 2``, ``d1 = 2``, tanh, ``s = 0.5``, ``rho = 0``, ``lambda = 0.5``
 (b) The variance-optimal ``b* = sqrt(M+) / (sqrt(M+) + sqrt(M-))`` from the measured moments
     against where the measured variance is smallest (grid argmin, and the argmin of the
     least-squares fit of ``a/b + c/(1-b) + d`` to the measured points).
+(c) Final feature cosine (mean over features of the best unit's ``|M_ij| / sqrt(Q_ii)``) of ISD
+    (``b``) and online SGD at equal samples (``t_end = t_tau / tau``) for several ``tau``: mean and
+    seed standard deviation, ``N``, ``seeds`` runs each, and the ODE of both; "within the seed
+    spread" = ``|mean_ISD - mean_SGD| <= sqrt(sd_ISD^2 + sd_SGD^2)``.
 (d) Converged (``t tau`` up to 30, overlaps averaged over ``t tau`` in [20, 30]), for
     ``tau`` 0.5 ... 0.0625: the singular values of ``M`` (what the units learned of the feature
     subspace, rotation-invariant: Gaussian features have no preferred axes) and ``tr(Q - M M^T)``
@@ -22,10 +26,6 @@ Setting: ``K = 2``, ``d1 = 2``, tanh, ``s = 0.5``, ``rho = 0``, ``lambda = 0.5``
     have the same first-order drift; ISD's extra variance enters only the ``tau^2`` term of
     ``dQ/dt``, so its stationary state differs by ``O(tau)``: more norm outside the feature span
     and slightly smaller overlaps, both vanishing with ``tau``.
-(c) Final feature cosine (mean over features of the best unit's ``|M_ij| / sqrt(Q_ii)``) of ISD
-    (``b``) and online SGD at equal samples (``t_end = t_tau / tau``) for several ``tau``: mean and
-    seed standard deviation, ``N``, ``seeds`` runs each, and the ODE of both; "within the seed
-    spread" = ``|mean_ISD - mean_SGD| <= sqrt(sd_ISD^2 + sd_SGD^2)``.
 
 Prints every number and saves them to a JSON beside the figure.
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from neurocl.circuits.two_branch import TwoBranch, frame, output_errors, sample_features, sample_views
 from neurocl.engines.numpy.two_branch import simulate_online
-from neurocl.plotting import new_figure, save_with_numbers, saved_or_computed
+from neurocl.plotting import new_figure, save, saved_or_computed
 from neurocl.theory_two_branch import draw_base, gradient_second_moment, solve_ode
 
 SETTING = dict(K=2, d1=2, activation="tanh", s=0.5, rho=0.0, lam=0.5, mu=0.2, c_var=4.0, init_overlap=0.1,
@@ -107,9 +107,8 @@ def converged(cfg):
             ode = solve_ode(mr, M0r, Q0r, tau, t_eval[-1], dt=0.05 / tau, base=base, b=b, t_eval=t_eval)
             osv, obulk = overlap_summary(ode.M[win], ode.Q[win])
             row[name] = dict(sv=sv.mean(0).tolist(), sv_sd=sv.std(0, ddof=1).tolist(),
-                             sv_min=float(sv[:, -1].mean()), sv_min_sd=float(sv[:, -1].std(ddof=1)),
                              bulk=float(bulk.mean()), bulk_sd=float(bulk.std(ddof=1)),
-                             ode_sv=osv.mean(0).tolist(), ode_sv_min=float(osv.mean(0)[-1]), ode_bulk=float(obulk.mean()))
+                             ode_sv=osv.mean(0).tolist(), ode_bulk=float(obulk.mean()))
         gaps = np.abs(np.subtract(row["isd"]["sv"], row["sgd"]["sv"]))
         spread = np.hypot(row["isd"]["sv_sd"], row["sgd"]["sv_sd"])
         row.update(sv_gap=gaps.tolist(), sv_spread=spread.tolist(), sv_within_spread=bool((gaps <= spread).all()),
@@ -182,7 +181,8 @@ def plot(out, path):
     axes[2].set_ylabel("overlaps (dimensionless)")
     axes[2].set_title(f"(d) converged (t tau from {conv[0]['window'][0]:g} to {conv[0]['window'][1]:g}); lines: ODE")
     axes[2].legend(fontsize=6)
-    save_with_numbers(fig, path, out)
+    save(fig, path)
+    print(f"wrote {path}")
 
 
 def compute(args) -> dict:
